@@ -1,0 +1,47 @@
+"""allauth hooks: a new user gets a personal account; social logins record their provider."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+
+from accounts.models import User
+from accounts.services.accounts import user_onboard
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            user_onboard(user=user)
+        return user
+
+    def get_login_redirect_url(self, request):
+        nxt = request.session.pop("invitation_next", None)
+        return nxt or super().get_login_redirect_url(request)
+
+    def get_signup_redirect_url(self, request):
+        nxt = request.session.pop("invitation_next", None)
+        return nxt or super().get_signup_redirect_url(request)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    _PROVIDERS = {"google": User.LoginProvider.GOOGLE, "kakao": User.LoginProvider.KAKAO, "facebook": User.LoginProvider.FACEBOOK}
+
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        user.login_provider = self._PROVIDERS.get(sociallogin.account.provider, User.LoginProvider.EMAIL)
+        user.provider_user_id = str(sociallogin.account.uid)
+        user.full_name = user.full_name or " ".join(filter(None, [data.get("first_name"), data.get("last_name")]))
+        return user
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form)
+        user_onboard(user=user)
+        return user
+
+    def list_apps(self, request, provider=None, client_id=None):
+        # Providers without configured keys stay hidden.
+        configured = {name for name, conf in settings.SOCIALACCOUNT_PROVIDERS.items() if conf.get("APPS")}
+        return [app for app in super().list_apps(request, provider, client_id) if app.provider in configured]

@@ -1,0 +1,13 @@
+from accounts.selectors import memberships_for_user
+
+
+def active_account(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or getattr(request, "account", None) is None:
+        return {"active_account": getattr(request, "account", None), "my_memberships": []}
+    return {
+        "active_account": request.account,
+        "active_role": request.account_role,
+        # Lazy: evaluated only by templates that show the switcher.
+        "my_memberships": memberships_for_user(user),
+    }

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, Invitation, Membership, Role, User
+from accounts.models.access import token_digest
+from accounts.events import publish_on_commit
+from accounts.selectors import member_count, pending_invitations
+from accounts.tenancy.context import account_context
+from aiplatform.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
+
+
+def _lock_account(account: Account) -> Account:
+    return Account.objects.select_for_update().get(pk=account.pk)
+
+
+def _limit_error(account: Account) -> LimitReached:
+    return LimitReached(
+        f"This account's plan allows {account.user_limit} users, counting pending invitations. "
+        "Remove a member, revoke an invitation or upgrade the plan.",
+        extra={"limit": account.user_limit},
+    )
+
+
+@transaction.atomic
+def invitation_create(*, account: Account, actor: Membership, email: str, role: str = Role.MEMBER) -> tuple[Invitation, str]:
+    """Invite `email`; returns the invitation and its raw token (only ever in the email)."""
+    if not actor.role_enum.at_least(Role.ADMIN):
+        raise Forbidden("Only admins and owners can invite members.")
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        raise InvalidInput(f"Unknown role '{role}'.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]})
+    if role_enum.rank > actor.role_enum.rank:
+        raise Forbidden("You cannot invite someone with a role above your own.")
+    email = User.objects.normalize_email(email or "").strip().lower()
+    if not email or "@" not in email:
+        raise InvalidInput("Enter a valid email address.", fields={"email": ["Enter a valid email address."]})
+    account = _lock_account(account)
+    if Membership.objects.for_account(account).filter(user__email__iexact=email).exists():
+        raise Conflict(f"{email} is already a member of this account.", code="already_member")
+    pending = pending_invitations(account)
+    if pending.filter(email=email).exists():
+        raise Conflict(f"{email} already has a pending invitation.", code="already_invited")
+    # Expired invitations still marked pending would block the unique constraint.
+    Invitation.objects.for_account(account).filter(email=email, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.EXPIRED
+    )
+    if member_count(account) + pending.count() >= account.user_limit:
+        raise _limit_error(account)
+    raw = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        account=account,
+        email=email,
+        role=role_enum,
+        token_hash=token_digest(raw),
+        invited_by=actor.user,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    from accounts.tasks import invitation_send
+
+    transaction.on_commit(lambda: invitation_send.delay(account_id=str(account.id), invitation_id=str(invitation.id), token=raw))
+    return invitation, raw
+
+
+@transaction.atomic
+def invitation_revoke(*, account: Account, actor: Membership, invitation: Invitation) -> Invitation:
+    if not actor.role_enum.at_least(Role.ADMIN):
+        raise Forbidden("Only admins and owners can revoke invitations.")
+    if invitation.status != Invitation.Status.PENDING:
+        raise Conflict(f"This invitation is already {invitation.get_status_display().lower()}.", code="not_pending")
+    invitation.status = Invitation.Status.REVOKED
+    invitation.save(update_fields=["status"])
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation | None, user: User) -> Membership:
+    """Join the inviting account. The invitation must be addressed to this user."""
+    if invitation is None:
+        raise NotFound("This invitation link is not valid. Ask for a new invitation.", code="invitation_invalid")
+    with account_context(invitation.account_id):
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status == Invitation.Status.ACCEPTED:
+            raise Conflict("This invitation has already been used.", code="invitation_used")
+        if invitation.status == Invitation.Status.REVOKED:
+            raise Conflict("This invitation was revoked. Ask for a new invitation.", code="invitation_revoked")
+        if invitation.status == Invitation.Status.EXPIRED or invitation.is_expired:
+            raise Conflict("This invitation has expired. Ask for a new invitation.", code="invitation_expired")
+        if invitation.email.lower() != user.email.lower():
+            raise Forbidden(
+                f"This invitation was sent to {invitation.email}. Sign in with that address to accept it.",
+                code="invitation_wrong_user",
+            )
+        account = _lock_account(invitation.account)
+        if Membership.objects.for_account(account).filter(user=user).exists():
+            raise Conflict("You are already a member of this account.", code="already_member")
+        if member_count(account) >= account.user_limit:
+            raise _limit_error(account)
+        membership = Membership.objects.create(account=account, user=user, role=invitation.role)
+        invitation.status = Invitation.Status.ACCEPTED
+        invitation.accepted_by = user
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["status", "accepted_by", "accepted_at"])
+    publish_on_commit(account.id, "member_joined", {"email": user.email, "role": membership.role})
+    return membership
+
+
+def invitations_expire() -> int:
+    """Mark pending invitations past their expiry (platform sweep, all tenants)."""
+    from accounts.tenancy.context import rls_bypass
+
+    with rls_bypass("periodic invitation expiry sweep"):
+        return Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=timezone.now()).update(
+            status=Invitation.Status.EXPIRED
+        )

@@ -1,0 +1,73 @@
+"""Every API error has the shape {"error": {"code", "message", "fields"?}}."""
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from aiplatform.errors import RateLimited, ServiceError
+
+
+_CODES = {
+    400: "validation_error",
+    401: "not_authenticated",
+    402: "insufficient_credits",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, list):
+        return " ".join(_flatten(d) for d in detail)
+    if isinstance(detail, dict):
+        return " ".join(f"{k}: {_flatten(v)}" for k, v in detail.items())
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        data = error_body(exc.code, exc.message, exc.fields)
+        data["error"].update(exc.extra)
+        return Response(data, status=exc.status, headers=headers)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    fields = None
+    if isinstance(exc, exceptions.ValidationError):
+        message = "Some fields are invalid." if isinstance(detail, dict) else _flatten(detail)
+        if isinstance(detail, dict):
+            fields = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+            if list(fields) == ["non_field_errors"]:
+                message = " ".join(fields.pop("non_field_errors"))
+        code = "validation_error"
+    else:
+        message = _flatten(detail.get("detail", detail)) if isinstance(detail, dict) else _flatten(detail)
+        code = getattr(getattr(exc, "detail", None), "code", None) or _CODES.get(response.status_code, "error")
+        if response.status_code == 404:
+            code, message = "not_found", "Not found."
+        if response.status_code == 401:
+            code = "not_authenticated"
+    headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+    return Response(error_body(code, message, fields), status=response.status_code, headers=headers)

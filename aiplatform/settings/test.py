@@ -1,0 +1,21 @@
+"""The test suite: its own embedded servers under a separate data folder, so the
+tests never touch the development data."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("AIPLATFORM_DATA_DIR", str(Path(__file__).resolve().parent.parent.parent / ".data" / "test"))
+
+from .base import *  # noqa: E402,F403
+from .base import DATABASES, STORAGES  # noqa: E402
+
+DEBUG = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = True
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["TEST"] = {"NAME": "test_aiplatform"}
+# pytest-django's transactional tests empty tables with TRUNCATE; production never grants it.
+DATABASE_APP_GRANTS = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
