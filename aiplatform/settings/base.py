@@ -114,7 +114,7 @@ def redis_db_url(db: int) -> str:
 
     parts = urlsplit(REDIS_URL)
     if parts.scheme == "unix":
-        return urlunsplit(parts._replace(query=f"db={db}"))
+        return f"unix://{parts.path}?db={db}"
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
@@ -243,6 +243,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Multi-tenant AI platform. Authenticate with `Authorization: Bearer <api key>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "MembershipRoleEnum": "accounts.models.tenants.Role.choices",
+        "PlatformRoleEnum": "accounts.models.users.User.PlatformRole.choices",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------
