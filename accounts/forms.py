@@ -4,6 +4,8 @@ from .models import Account, Role, User, UserPreferences, UserProfile
 
 
 class UserForm(forms.ModelForm):
+    avatar_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
     class Meta:
         model = User
         fields = ["full_name", "avatar_url", "locale", "business_name"]

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.selectors import api_key_by_raw, membership_for_user
 from accounts.services.api_keys import api_key_touch
 from accounts.tenancy.context import ACCOUNT_SETTING, BYPASS_SETTING, USER_SETTING
@@ -100,4 +100,4 @@ class TenantMiddleware:
 
     def _touch_user(self, user) -> None:
         if cache.add(f"last-active:{user.pk}", 1, timeout=LAST_ACTIVE_EVERY):
-            type(user).objects.filter(pk=user.pk).update(last_active_at=timezone.now())
+            User.objects.filter(pk=user.pk).update(last_active_at=timezone.now())

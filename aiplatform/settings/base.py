@@ -118,6 +118,17 @@ def redis_db_url(db: int) -> str:
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
+def celery_redis_url(db: int) -> str:
+    """`redis_db_url` as kombu and Celery spell it: they know no `unix://` scheme
+    and name a socket `redis+socket://<path>?virtual_host=<db>`."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    if parts.scheme == "unix":
+        return f"redis+socket://{parts.path}?virtual_host={db}"
+    return redis_db_url(db)
+
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -250,7 +261,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ----------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=redis_db_url(1))
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=celery_redis_url(1))
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

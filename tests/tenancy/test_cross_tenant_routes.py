@@ -1,0 +1,112 @@
+"""Every route that takes an object id answers 404 for another account's
+object, to a member of the first account, by session and by API key, for
+every method, and leaks nothing of it."""
+
+import pytest
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from accounts.models import Account, ApiKey, Invitation, Membership, Role
+from accounts.services.api_keys import api_key_create
+from accounts.tenancy.context import account_context, rls_bypass
+from tests.accounts.factories import ApiKeyFactory, InvitationFactory, MembershipFactory, UserFactory
+from tests.tenancy.routes import id_routes
+from tests.tenancy.tenant_tables import tenant_models
+
+pytestmark = pytest.mark.django_db
+
+METHODS = ["get", "post", "put", "patch", "delete"]
+
+
+@pytest.fixture
+def foreign(tenants):
+    """Account B, filled with one object of every tenant model."""
+    dave = UserFactory(email="dave-secret@example.com")
+    MembershipFactory(account=tenants.b, user=dave, role=Role.VIEWER)
+    InvitationFactory(account=tenants.b, email="invitee-secret@example.com")
+    ApiKeyFactory(account=tenants.b, created_by=tenants.carol, name="secret-key-name", prefix="zzsecret")
+    return tenants
+
+
+def _foreign_ids(account: Account) -> dict[str, str]:
+    with rls_bypass("test: collect the other account's ids"):
+        ids = {"Account": str(account.pk)}
+        for model in tenant_models():
+            if model is Account:
+                continue
+            for pk in model.objects.filter(account=account).values_list("pk", flat=True):
+                ids[f"{model.__name__}:{pk}"] = str(pk)
+    return ids
+
+
+def _snapshot(account: Account):
+    with rls_bypass("test: snapshot"):
+        return (
+            sorted(Membership.objects.filter(account=account).values_list("id", "role")),
+            sorted(Invitation.objects.filter(account=account).values_list("id", "status")),
+            sorted(ApiKey.objects.filter(account=account).values_list("id", "revoked_at")),
+            Account.objects.filter(pk=account.pk).values_list("name", "billing_email").get(),
+        )
+
+
+def _secrets(t) -> list[str]:
+    return ["Account B", "carol@example.com", "dave-secret@example.com", "invitee-secret@example.com", "secret-key-name", "zzsecret"]
+
+
+def test_routes_with_an_object_id_are_discovered():
+    names = {r.name for r in id_routes()}
+    # the discovery sees both HTML and API routes, without a list to keep up to date
+    assert {"member_role", "api_key_revoke", "member-detail", "api-key-detail", "my-account-switch"} <= names
+
+
+@pytest.mark.parametrize("auth", ["session", "api_key"])
+def test_foreign_object_ids_answer_404_and_leak_nothing(foreign, auth):
+    t = foreign
+    client = Client(raise_request_exception=True)
+    headers = {}
+    if auth == "session":
+        client.force_login(t.alice)
+    else:
+        with account_context(t.a.id):
+            _, raw = api_key_create(account=t.a, actor=t.alice_membership, name="probe", role=Role.OWNER)
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    before = _snapshot(t.b)
+    failures = []
+    checked = 0
+    for route in id_routes():
+        for label, obj_id in _foreign_ids(t.b).items():
+            try:
+                url = reverse(route.name, kwargs={route.kwarg: obj_id})
+            except NoReverseMatch:
+                continue
+            if auth == "api_key" and not url.startswith("/api/"):
+                continue  # API keys authenticate the API only; HTML pages send them to sign in
+            for method in METHODS:
+                response = getattr(client, method)(url, **headers)
+                checked += 1
+                body = response.content.decode(errors="replace")
+                leaked = [s for s in _secrets(t) if s in body]
+                if response.status_code not in (404, 405) or leaked:
+                    failures.append((method.upper(), url, label, response.status_code, leaked))
+    assert failures == []
+    assert checked > 100
+    assert _snapshot(t.b) == before
+
+
+def test_operator_routes_send_a_tenant_member_to_the_admin_login(foreign):
+    client = Client()
+    client.force_login(foreign.alice)
+    with rls_bypass("test"):
+        membership_id = Membership.objects.filter(account=foreign.b).values_list("pk", flat=True).first()
+    response = client.get(f"/admin/accounts/membership/{membership_id}/change/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_switching_to_a_foreign_account_is_refused(foreign):
+    client = Client()
+    client.force_login(foreign.alice)
+    response = client.post(reverse("account_switch"), {"account_id": str(foreign.b.id)}, follow=True)
+    assert "You are not a member of that account." in response.content.decode()
+    assert client.get("/api/v1/me/").status_code == 200
+    active = [a for a in client.get("/api/v1/accounts/").json()["results"] if a["is_active"]]
+    assert [a["account"]["id"] for a in active] == [str(foreign.a.id)]
