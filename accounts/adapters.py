@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.ratelimit import respond_429
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django import forms
 from django.conf import settings
 
 from accounts.models import User
@@ -17,6 +20,16 @@ class AccountAdapter(DefaultAccountAdapter):
             user_onboard(user=user)
         return user
 
+    def pre_authenticate(self, request, **credentials):
+        # allauth answers an exhausted `login_failed` limit with a form error (200);
+        # a client hammering the sign-in form gets a plain 429 instead.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except forms.ValidationError as exc:
+            if exc.code == "too_many_login_attempts":
+                raise ImmediateHttpResponse(respond_429(request))
+            raise
+
     def get_login_redirect_url(self, request):
         nxt = request.session.pop("invitation_next", None)
         return nxt or super().get_login_redirect_url(request)
@@ -27,7 +40,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
-    _PROVIDERS = {"google": User.LoginProvider.GOOGLE, "kakao": User.LoginProvider.KAKAO, "facebook": User.LoginProvider.FACEBOOK}
+    _PROVIDERS = {
+        "google": User.LoginProvider.GOOGLE,
+        "kakao": User.LoginProvider.KAKAO,
+        "facebook": User.LoginProvider.FACEBOOK,
+    }
 
     def populate_user(self, request, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)

@@ -45,7 +45,15 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "plan_type", "subscription_status", "member_count", "user_limit", "is_personal", "created_at"]
+    list_display = [
+        "name",
+        "plan_type",
+        "subscription_status",
+        "member_count",
+        "user_limit",
+        "is_personal",
+        "created_at",
+    ]
     list_filter = ["plan_type", "subscription_status", "is_personal"]
     search_fields = ["name", "billing_email", "id"]
     readonly_fields = ["id", "created_at", "updated_at"]

@@ -62,7 +62,9 @@ class MyAccountViewSet(viewsets.GenericViewSet):
     def create(self, request):
         data = s.AccountCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        account = account_create(name=data.validated_data["name"], owner=request.user, plan_type=data.validated_data["plan_type"])
+        account = account_create(
+            name=data.validated_data["name"], owner=request.user, plan_type=data.validated_data["plan_type"]
+        )
         membership = memberships_for_user(request.user).get(account=account)
         return Response(self.get_serializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -88,7 +90,9 @@ class MemberViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         membership = self.get_object()
         data = s.RoleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership_change_role(account=self.account, actor=self.membership, membership=membership, role=data.validated_data["role"])
+        membership_change_role(
+            account=self.account, actor=self.membership, membership=membership, role=data.validated_data["role"]
+        )
         return Response(self.get_serializer(membership).data)
 
     def destroy(self, request, pk=None):
@@ -126,7 +130,9 @@ class InvitationAcceptView(APIView):
         data = s.InvitationAcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
-            membership = invitation_accept(invitation=invitation_by_token(data.validated_data["token"]), user=request.user)
+            membership = invitation_accept(
+                invitation=invitation_by_token(data.validated_data["token"]), user=request.user
+            )
         return Response(s.MyAccountSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 

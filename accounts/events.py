@@ -15,6 +15,8 @@ def publish_on_commit(account_id, event: str, data: dict) -> None:
     def send():
         layer = get_channel_layer()
         if layer is not None:
-            async_to_sync(layer.group_send)(group_name(account_id), {"type": "account.event", "event": event, "data": data})
+            async_to_sync(layer.group_send)(
+                group_name(account_id), {"type": "account.event", "event": event, "data": data}
+            )
 
     transaction.on_commit(send)

@@ -58,7 +58,11 @@ def api_keys_of(account: Account) -> QuerySet[ApiKey]:
 def invitation_by_token(raw_token: str) -> Invitation | None:
     """The invitee is not a member yet, so the token lookup crosses tenants."""
     with rls_bypass("invitation lookup by token"):
-        return Invitation.objects.select_related("account", "invited_by").filter(token_hash=token_digest(raw_token)).first()
+        return (
+            Invitation.objects.select_related("account", "invited_by")
+            .filter(token_hash=token_digest(raw_token))
+            .first()
+        )
 
 
 def api_key_by_raw(raw_key: str) -> ApiKey | None:

@@ -6,7 +6,17 @@ from .models import Account, ApiKey, Invitation, Membership, Role, User
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "avatar_url", "locale", "business_name", "role", "login_provider", "created_at"]
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "avatar_url",
+            "locale",
+            "business_name",
+            "role",
+            "login_provider",
+            "created_at",
+        ]
         read_only_fields = ["id", "email", "role", "login_provider", "created_at"]
 
 
@@ -14,8 +24,17 @@ class AccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
         fields = [
-            "id", "name", "is_personal", "plan_type", "subscription_status", "billing_email",
-            "creator_limit", "user_limit", "voice_model_limit", "storage_limit_gb", "created_at",
+            "id",
+            "name",
+            "is_personal",
+            "plan_type",
+            "subscription_status",
+            "billing_email",
+            "creator_limit",
+            "user_limit",
+            "voice_model_limit",
+            "storage_limit_gb",
+            "created_at",
         ]
         read_only_fields = fields
 

@@ -232,7 +232,11 @@ class ApiKeyRevokeView(TenantViewMixin, View):
 
     def post(self, request, pk):
         key = self.get_scoped_object(ApiKey, pk=pk)
-        _report(request, lambda: api_key_revoke(account=self.account, actor=self.membership, api_key=key), f"Key {key.name} revoked.")
+        _report(
+            request,
+            lambda: api_key_revoke(account=self.account, actor=self.membership, api_key=key),
+            f"Key {key.name} revoked.",
+        )
         return redirect("settings_api_keys")
 
 
@@ -258,7 +262,12 @@ class InvitationAcceptView(View):
             membership = invitation_accept(invitation=invitation, user=request.user)
         except ServiceError as exc:
             messages.error(request, exc.message)
-            return render(request, "accounts/invitation_accept.html", {"invitation": invitation, "token": token}, status=exc.status)
+            return render(
+                request,
+                "accounts/invitation_accept.html",
+                {"invitation": invitation, "token": token},
+                status=exc.status,
+            )
         request.session[SESSION_KEY] = str(membership.account_id)
         messages.success(request, f"Welcome to {membership.account.name}.")
         return redirect("dashboard")

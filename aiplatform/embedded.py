@@ -176,6 +176,7 @@ def _ensure_redis(data_dir: Path) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     sock.parent.mkdir(parents=True, exist_ok=True)
     sock.unlink(missing_ok=True)
+    # fmt: off
     subprocess.run(
         [
             str(_redis_binary()),
@@ -191,6 +192,7 @@ def _ensure_redis(data_dir: Path) -> Path:
         ],
         check=True,
     )
+    # fmt: on
     deadline = time.monotonic() + 10
     while not _redis_alive(sock):
         if time.monotonic() > deadline:

@@ -62,7 +62,8 @@ def main() -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     manager.add_process(
         "web",
-        f"{py} -m uvicorn aiplatform.asgi:application --host {host} --port {port} --ws websockets --lifespan off",
+        f"{py} -m uvicorn aiplatform.asgi:application --host {host} --port {port}"
+        " --ws websockets-sansio --lifespan off",
         env=env,
     )
     manager.add_process("worker", f"{py} -m celery -A aiplatform worker -l info --concurrency 2 -Q default", env=env)

@@ -46,3 +46,13 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the test suite's own embedded servers; nothing outlives the run."""
+    from django.conf import settings
+
+    if getattr(settings, "EMBEDDED_SERVICES", False):
+        from aiplatform import embedded
+
+        embedded.stop(settings.DATA_DIR)

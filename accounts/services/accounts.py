@@ -11,7 +11,9 @@ from aiplatform.errors import InvalidInput
 
 
 @transaction.atomic
-def account_create(*, name: str, owner: User, plan_type: str = Account.PlanType.INDIVIDUAL, is_personal: bool = False) -> Account:
+def account_create(
+    *, name: str, owner: User, plan_type: str = Account.PlanType.INDIVIDUAL, is_personal: bool = False
+) -> Account:
     """Create a tenant with `owner` as its first owner.
 
     The id is chosen here so the rows can be written inside the new tenant's own

@@ -35,7 +35,12 @@ def api_key_create(*, account: Account, actor: Membership, name: str, role: str 
         raise Forbidden("A key cannot have a role above yours.")
     prefix, raw = _new_raw_key()
     key = ApiKey.objects.create(
-        account=account, name=name[:100], prefix=prefix, key_hash=token_digest(raw), role=role_enum, created_by=actor.user
+        account=account,
+        name=name[:100],
+        prefix=prefix,
+        key_hash=token_digest(raw),
+        role=role_enum,
+        created_by=actor.user,
     )
     return key, raw
 

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.events import publish_on_commit
 from accounts.models import Account, Invitation, Membership, Role, User
 from accounts.models.access import token_digest
-from accounts.events import publish_on_commit
 from accounts.selectors import member_count, pending_invitations
 from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
@@ -28,7 +28,9 @@ def _limit_error(account: Account) -> LimitReached:
 
 
 @transaction.atomic
-def invitation_create(*, account: Account, actor: Membership, email: str, role: str = Role.MEMBER) -> tuple[Invitation, str]:
+def invitation_create(
+    *, account: Account, actor: Membership, email: str, role: str = Role.MEMBER
+) -> tuple[Invitation, str]:
     """Invite `email`; returns the invitation and its raw token (only ever in the email)."""
     if not actor.role_enum.at_least(Role.ADMIN):
         raise Forbidden("Only admins and owners can invite members.")
@@ -64,7 +66,9 @@ def invitation_create(*, account: Account, actor: Membership, email: str, role: 
     )
     from accounts.tasks import invitation_send
 
-    transaction.on_commit(lambda: invitation_send.delay(account_id=str(account.id), invitation_id=str(invitation.id), token=raw))
+    transaction.on_commit(
+        lambda: invitation_send.delay(account_id=str(account.id), invitation_id=str(invitation.id), token=raw)
+    )
     return invitation, raw
 
 

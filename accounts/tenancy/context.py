@@ -14,8 +14,8 @@ tenant is known). Each use names its reason and is logged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 from uuid import UUID
 
 from django.db import connection, transaction
@@ -49,7 +49,7 @@ def _scoped(name: str, value: str) -> Iterator[None]:
         _swap(name, previous)
 
 
-def account_context(account_id: UUID | str | None) -> "contextmanager":
+def account_context(account_id: UUID | str | None) -> contextmanager:
     """Run the block as tenant `account_id` (None: no tenant, tenant rows hidden)."""
     return _scoped(ACCOUNT_SETTING, str(account_id) if account_id else "")
 

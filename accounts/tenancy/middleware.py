@@ -33,7 +33,14 @@ def _set_request_context(user_id, account_id, bypass: bool) -> None:
     with connection.cursor() as cur:
         cur.execute(
             "SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config(%s, %s, true)",
-            [USER_SETTING, str(user_id or ""), ACCOUNT_SETTING, str(account_id or ""), BYPASS_SETTING, "on" if bypass else ""],
+            [
+                USER_SETTING,
+                str(user_id or ""),
+                ACCOUNT_SETTING,
+                str(account_id or ""),
+                BYPASS_SETTING,
+                "on" if bypass else "",
+            ],
         )
 
 

@@ -1,13 +1,13 @@
 """Every API error has the shape {"error": {"code", "message", "fields"?}}."""
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aiplatform.errors import RateLimited, ServiceError
-
 
 _CODES = {
     400: "validation_error",

@@ -12,7 +12,17 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from accounts.models import Account, ApiKey, AppSetting, Invitation, Membership, Role, User, UserPreferences, UserProfile
+from accounts.models import (
+    Account,
+    ApiKey,
+    AppSetting,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    UserPreferences,
+    UserProfile,
+)
 from accounts.models.access import token_digest
 from accounts.services.accounts import account_create
 from accounts.tenancy.context import account_context
@@ -134,7 +144,11 @@ class Tenants:
 
 
 def tenant_setup() -> Tenants:
-    alice, bob, carol = UserFactory(email="alice@example.com"), UserFactory(email="bob@example.com"), UserFactory(email="carol@example.com")
+    alice, bob, carol = (
+        UserFactory(email="alice@example.com"),
+        UserFactory(email="bob@example.com"),
+        UserFactory(email="carol@example.com"),
+    )
     a = AccountFactory(name="Account A", owner=alice)
     b = AccountFactory(name="Account B", owner=carol)
     bob_m = MembershipFactory(account=a, user=bob, role=Role.MEMBER)

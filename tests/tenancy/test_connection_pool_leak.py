@@ -30,7 +30,10 @@ def test_alternating_and_failing_requests_never_see_foreign_rows(keyed_tenants, 
     tenants, keys = keyed_tenants
     settings.ROOT_URLCONF = "tests.tenancy.leak_urls"
     client = Client(raise_request_exception=False)
-    sessions = {tenants.a.id: Client(raise_request_exception=False), tenants.b.id: Client(raise_request_exception=False)}
+    sessions = {
+        tenants.a.id: Client(raise_request_exception=False),
+        tenants.b.id: Client(raise_request_exception=False),
+    }
     sessions[tenants.a.id].force_login(tenants.alice)
     sessions[tenants.b.id].force_login(tenants.carol)
     backend_pids = set()

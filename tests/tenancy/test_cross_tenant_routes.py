@@ -50,7 +50,14 @@ def _snapshot(account: Account):
 
 
 def _secrets(t) -> list[str]:
-    return ["Account B", "carol@example.com", "dave-secret@example.com", "invitee-secret@example.com", "secret-key-name", "zzsecret"]
+    return [
+        "Account B",
+        "carol@example.com",
+        "dave-secret@example.com",
+        "invitee-secret@example.com",
+        "secret-key-name",
+        "zzsecret",
+    ]
 
 
 def test_routes_with_an_object_id_are_discovered():

@@ -48,9 +48,7 @@ def test_app_role_is_not_superuser_has_no_bypassrls_and_owns_nothing():
 
 def test_tenant_policies_read_the_transaction_local_setting_and_fail_closed():
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'tenant_isolation'"
-        )
+        cur.execute("SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'tenant_isolation'")
         expressions = [row[0] for row in cur.fetchall()]
     assert expressions
     assert all("NULLIF(current_setting('app.account_id'::text, true), ''::text)" in e for e in expressions)

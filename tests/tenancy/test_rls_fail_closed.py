@@ -52,7 +52,8 @@ def test_insert_carrying_another_accounts_id_is_rejected(two_filled_accounts):
             with transaction.atomic():
                 with connection.cursor() as cur:
                     cur.execute(
-                        "INSERT INTO accounts_invitation (id, account_id, email, role, token_hash, status, expires_at, created_at)"
+                        "INSERT INTO accounts_invitation"
+                        " (id, account_id, email, role, token_hash, status, expires_at, created_at)"
                         " VALUES (gen_random_uuid(), %s, 'x@example.com', 'member', 'h', 'pending', now(), now())",
                         [t.b.id],
                     )
