@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aiplatform.errors import InvalidInput
+from aiplatform.errors import Forbidden, InvalidInput
 
 from . import serializers as s
 from .models import ApiKey, Invitation, Membership, Role
@@ -18,12 +18,13 @@ from .services.accounts import account_create
 from .services.api_keys import api_key_create, api_key_revoke
 from .services.invitations import invitation_accept, invitation_create, invitation_revoke
 from .services.members import membership_change_role, membership_remove
-from .tenancy.drf import TenantViewSet
+from .tenancy.drf import SignedInUserOnly, TenantViewSet
 from .tenancy.middleware import SESSION_KEY
 
 
 class MeView(APIView):
     serializer_class = s.UserSerializer
+    permission_classes = [permissions.IsAuthenticated, SignedInUserOnly]
 
     @extend_schema(responses=s.UserSerializer)
     def get(self, request):
@@ -41,6 +42,7 @@ class MyAccountViewSet(viewsets.GenericViewSet):
     """The accounts I belong to. Another account's id answers 404."""
 
     serializer_class = s.MyAccountSerializer
+    queryset = Membership.objects.none()  # names the model for the schema; get_queryset is what runs
     lookup_field = "account_id"
     lookup_url_kwarg = "pk"
 
@@ -60,6 +62,8 @@ class MyAccountViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=s.AccountCreateSerializer, responses={201: s.MyAccountSerializer})
     def create(self, request):
+        if request.auth is not None:
+            raise Forbidden(SignedInUserOnly.message)
         data = s.AccountCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         account = account_create(
@@ -96,7 +100,10 @@ class MemberViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         return Response(self.get_serializer(membership).data)
 
     def destroy(self, request, pk=None):
-        membership_remove(account=self.account, actor=self.membership, membership=self.get_object())
+        membership = self.get_object()
+        if request.auth is not None and membership.pk == self.membership.pk:
+            raise Forbidden(SignedInUserOnly.message)
+        membership_remove(account=self.account, actor=self.membership, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -123,7 +130,7 @@ class InvitationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMod
 class InvitationAcceptView(APIView):
     """Accept an invitation by its token (from the email) as the signed-in user."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, SignedInUserOnly]
 
     @extend_schema(request=s.InvitationAcceptSerializer, responses={201: s.MyAccountSerializer})
     def post(self, request):

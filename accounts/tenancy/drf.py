@@ -65,3 +65,14 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset
+
+
+class SignedInUserOnly(permissions.BasePermission):
+    """For acts of the person rather than of an account (their profile, creating
+    accounts, accepting invitations, leaving): an API key, which acts for one
+    account with a capped role, may read but not do these."""
+
+    message = "API keys act within their account; this needs a signed-in user."
+
+    def has_permission(self, request, view) -> bool:
+        return request.auth is None or request.method in permissions.SAFE_METHODS

@@ -7,6 +7,8 @@ session (if the user is still a member); the user's first account.
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -99,10 +101,16 @@ class TenantMiddleware:
         if membership is None or membership.account_id != key.account_id or not key.created_by.is_active:
             request.api_key_error = "This API key's owner is no longer a member of its account."
             return
+        role = min(Role(key.role), membership.role_enum, key=lambda r: r.rank)
+        if role != membership.role_enum:
+            # Services judge the actor by its membership's role, so the actor handed
+            # to them carries the key's cap. This copy is never saved.
+            membership = copy.copy(membership)
+            membership.role = role
         request.api_key = key
         request.account = key.account
         request.membership = membership
-        request.account_role = min(Role(key.role), membership.role_enum, key=lambda r: r.rank)
+        request.account_role = role
         api_key_touch(key)
 
     def _touch_user(self, user) -> None:

@@ -258,7 +258,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "accounts.models.tenants.Role.choices",
-        "PlatformRoleEnum": "accounts.models.users.User.PlatformRole.choices",
+        "PlatformRoleEnum": "accounts.models.users.User.PlatformRole",
     },
 }
 
