@@ -1,14 +1,19 @@
-"""Fixed-window rate limits counted in Redis (the default cache).
+"""Sliding-window rate limits counted in Redis (the cache database).
 
-Keys must include the tenant or the client address they limit; see callers.
+Each key is a sorted set of event times, so "more than N in the last W seconds"
+holds exactly, also across minute boundaries. Keys must include the tenant or
+the client address they limit; see the callers.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.core.cache import cache
+import redis
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -18,21 +23,42 @@ class RateLimitResult:
     retry_after: int
 
 
-def _window_key(key: str, window: int) -> tuple[str, int]:
-    now = int(time.time())
-    start = now - now % window
-    return f"rl:{key}:{start}", start + window - now
+@lru_cache(maxsize=1)
+def _client() -> redis.Redis:
+    return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+
+
+def _key(key: str) -> str:
+    return f"aip:rl:{key}"
+
+
+def _retry_after(oldest: list, window: int, now: float) -> int:
+    if not oldest:
+        return 1
+    return max(int(oldest[0][1] + window - now) + 1, 1)
 
 
 def hit(key: str, *, limit: int, window: int) -> RateLimitResult:
     """Count one event; `allowed` is False once more than `limit` fell in the window."""
-    cache_key, remaining = _window_key(key, window)
-    cache.add(cache_key, 0, timeout=window + 1)
-    count = cache.incr(cache_key)
-    return RateLimitResult(allowed=count <= limit, count=count, retry_after=max(remaining, 1))
+    now = time.time()
+    rkey = _key(key)
+    pipe = _client().pipeline()
+    pipe.zremrangebyscore(rkey, "-inf", now - window)
+    pipe.zadd(rkey, {uuid.uuid4().hex: now})
+    pipe.zcard(rkey)
+    pipe.zrange(rkey, 0, 0, withscores=True)
+    pipe.expire(rkey, window + 1)
+    _, _, count, oldest, _ = pipe.execute()
+    return RateLimitResult(allowed=count <= limit, count=count, retry_after=_retry_after(oldest, window, now))
 
 
 def peek(key: str, *, limit: int, window: int) -> RateLimitResult:
-    cache_key, remaining = _window_key(key, window)
-    count = cache.get(cache_key, 0)
-    return RateLimitResult(allowed=count < limit, count=count, retry_after=max(remaining, 1))
+    """Would one more event be allowed? Counts nothing."""
+    now = time.time()
+    rkey = _key(key)
+    pipe = _client().pipeline()
+    pipe.zremrangebyscore(rkey, "-inf", now - window)
+    pipe.zcard(rkey)
+    pipe.zrange(rkey, 0, 0, withscores=True)
+    _, count, oldest = pipe.execute()
+    return RateLimitResult(allowed=count < limit, count=count, retry_after=_retry_after(oldest, window, now))
