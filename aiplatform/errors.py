@@ -55,3 +55,10 @@ class RateLimited(ServiceError):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
         self.extra.setdefault("retry_after", retry_after)
+
+
+class InsufficientCredits(ServiceError):
+    """Not enough spendable credits; `extra` carries the balance and the price."""
+
+    status = 402
+    code = "insufficient_credits"

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "billing",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -219,6 +220,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 API_KEY_PREFIX = "aip"
 
+# --- Billing ---------------------------------------------------------------------
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=48)  # Stripe keeps 24 h; we keep longer
+# "dev" pays instantly and offline (the embedded default); "stripe" needs the keys below.
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="dev")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds (replay window)
+# Signs the dev provider's own webhook, so both providers share one verified path.
+DEV_PAYMENT_WEBHOOK_SECRET = env("DEV_PAYMENT_WEBHOOK_SECRET", default=SECRET_KEY)
+
 # --- i18n ------------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
@@ -272,6 +284,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "invitations-expire": {"task": "accounts.tasks.invitations_expire", "schedule": 3600.0},
+    "reservations-expire": {"task": "billing.tasks.reservations_expire", "schedule": 60.0},
+    "idempotency-purge": {"task": "billing.tasks.idempotency_purge", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -11,6 +11,7 @@ from accounts.services.api_keys import api_key_create
 from accounts.tenancy.context import account_context, rls_bypass
 from tests.accounts.factories import ApiKeyFactory, InvitationFactory, MembershipFactory, UserFactory
 from tests.tenancy.routes import id_routes
+from tests.tenancy.tenant_rows import seed_every_tenant_table
 from tests.tenancy.tenant_tables import tenant_models
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,7 @@ def foreign(tenants):
     MembershipFactory(account=tenants.b, user=dave, role=Role.VIEWER)
     InvitationFactory(account=tenants.b, email="invitee-secret@example.com")
     ApiKeyFactory(account=tenants.b, created_by=tenants.carol, name="secret-key-name", prefix="zzsecret")
+    seed_every_tenant_table(tenants.b, tenants.carol)
     return tenants
 
 

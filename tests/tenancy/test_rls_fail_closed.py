@@ -4,9 +4,8 @@ writes into another account, whatever SQL the app sends."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from accounts.models import Role
 from accounts.tenancy.context import account_context, rls_bypass
-from tests.accounts.factories import ApiKeyFactory, InvitationFactory, MembershipFactory, UserFactory
+from tests.tenancy.tenant_rows import SEEDERS, seed_every_tenant_table
 from tests.tenancy.tenant_tables import tenant_models
 
 pytestmark = pytest.mark.django_db
@@ -15,10 +14,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def two_filled_accounts(tenants):
     for account, owner in ((tenants.a, tenants.alice), (tenants.b, tenants.carol)):
-        InvitationFactory(account=account)
-        ApiKeyFactory(account=account, created_by=owner)
-        MembershipFactory(account=account, user=UserFactory(), role=Role.VIEWER)
+        seed_every_tenant_table(account, owner)
     return tenants
+
+
+def test_every_tenant_model_can_be_seeded():
+    assert set(tenant_models()) <= set(SEEDERS), "add the new tenant model to tests/tenancy/tenant_rows.py"
 
 
 def _count(table: str) -> int:

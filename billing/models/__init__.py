@@ -1,0 +1,25 @@
+from .controls import CostControl
+from .ledger import AuditLog, CreditTransaction, IdempotencyRecord, Reservation, Wallet
+from .payments import CreditPack, Payment, TopUpRule, WebhookEvent
+from .plans import Plan, Subscription
+from .usage import AccountDailyUsage, ApiRequestLog, DailyProviderCost, UsageRecord, UserMonthlyUsage
+
+__all__ = [
+    "AccountDailyUsage",
+    "ApiRequestLog",
+    "AuditLog",
+    "CostControl",
+    "CreditPack",
+    "CreditTransaction",
+    "DailyProviderCost",
+    "IdempotencyRecord",
+    "Payment",
+    "Plan",
+    "Reservation",
+    "Subscription",
+    "TopUpRule",
+    "UsageRecord",
+    "UserMonthlyUsage",
+    "Wallet",
+    "WebhookEvent",
+]

@@ -1,0 +1,59 @@
+from django.db import models
+
+from accounts.models import Account
+from accounts.tenancy.models import TenantModel
+
+from .fields import credit_field, money_field
+
+
+class Plan(models.Model):
+    """A subscription tier (seed 002 tiers, seed 003 plan types and limits, seed 001 tiers). Platform-owned."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    plan_type = models.CharField(max_length=20, choices=Account.PlanType.choices, default=Account.PlanType.INDIVIDUAL)
+    monthly_price = money_field(default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    monthly_credits = credit_field(help_text="Granted at the start of every billing period.")
+    user_limit = models.PositiveIntegerField(default=3)
+    creator_limit = models.PositiveIntegerField(default=5)
+    voice_model_limit = models.PositiveIntegerField(default=10)
+    storage_limit_gb = models.PositiveIntegerField(default=50)
+    monthly_generations = models.PositiveIntegerField(default=100, help_text="AI generations per month.")
+    trial_days = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "monthly_price"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(TenantModel):
+    class Status(models.TextChoices):
+        TRIALING = "trialing", "Trialing"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due"
+        CANCELLED = "cancelled", "Cancelled"
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="subscription")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    started_at = models.DateTimeField(auto_now_add=True)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    last_granted_period = models.DateField(null=True, blank=True, help_text="Start of the last period credited.")
+    provider = models.CharField(max_length=30, blank=True)
+    provider_subscription_id = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "current_period_end"])]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} for {self.account_id} ({self.status})"

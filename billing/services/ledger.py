@@ -1,0 +1,317 @@
+"""The only code that changes a balance.
+
+Every change is one conditional UPDATE of the wallet row joined with the INSERT
+of its ledger row, in a single statement inside one transaction: the row lock
+lasts one statement plus the commit, the balance never goes below what open
+reservations hold, and the ledger row carries the balance it produced.
+Idempotency keys are claimed in the same transaction, so a retried request
+charges once and gets the first result back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.tenancy.context import account_context
+from aiplatform.errors import Conflict, InsufficientCredits, InvalidInput, NotFound
+from billing.models import CreditTransaction, IdempotencyRecord, Wallet
+
+from .amounts import parse_credits
+
+Type = CreditTransaction.Type
+
+
+@dataclass(frozen=True)
+class PaymentInfo:
+    method: str
+    provider: str
+    provider_payment_id: str
+    amount_paid: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    type: str = ""
+    id: str = ""
+
+
+NO_REFERENCE = Reference()
+
+_INSERT_COLUMNS = (
+    "id, account_id, amount, type, balance_after, actor_id, reference_type, reference_id, description,"
+    " payment_method, provider, provider_payment_id, amount_paid, currency, idempotency_key, refund_of_id, created_at"
+)
+
+# One statement: move the balance if the wallet can afford it, and write the ledger row.
+_POST_SQL = f"""
+WITH w AS (
+    UPDATE billing_wallet
+       SET balance = balance + %(delta)s,
+           lifetime_credits = lifetime_credits + GREATEST(%(delta)s, 0) * %(counts_lifetime)s,
+           updated_at = now()
+     WHERE account_id = %(account_id)s AND balance - reserved + %(delta)s >= 0
+ RETURNING balance, reserved, auto_top_up_below
+)
+INSERT INTO billing_credittransaction ({_INSERT_COLUMNS})
+SELECT %(id)s, %(account_id)s, %(delta)s, %(type)s, w.balance, %(actor_id)s, %(reference_type)s, %(reference_id)s,
+       %(description)s, %(payment_method)s, %(provider)s, %(provider_payment_id)s, %(amount_paid)s, %(currency)s,
+       %(idempotency_key)s, %(refund_of_id)s, now()
+  FROM w
+RETURNING balance_after, (SELECT reserved FROM w), (SELECT auto_top_up_below FROM w)
+"""
+
+
+def wallet_for(account: Account) -> Wallet:
+    """The account's wallet, created on first use."""
+    with account_context(account.id):
+        wallet, _ = Wallet.objects.get_or_create(account=account)
+    return wallet
+
+
+def _fingerprint(operation: str, **params) -> str:
+    raw = json.dumps({"op": operation, **{k: str(v) for k, v in params.items()}}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _claim_key(account_id, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """Claim `key` for this transaction, or return the record of its first use.
+
+    A concurrent request with the same key waits on the unique index until the
+    first commits (then sees its record) or rolls back (then claims it itself).
+    """
+    if len(key) > 255 or not key.strip():
+        raise InvalidInput("Idempotency key must be 1 to 255 characters.", fields={"idempotency_key": ["Invalid."]})
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO billing_idempotencyrecord (id, account_id, key, fingerprint, created_at)"
+            " VALUES (%s, %s, %s, %s, now()) ON CONFLICT (account_id, key) DO NOTHING RETURNING id",
+            [uuid.uuid4(), account_id, key, fingerprint],
+        )
+        if cur.fetchone():
+            return None
+    record = IdempotencyRecord.objects.select_related("transaction", "reservation").get(account_id=account_id, key=key)
+    if record.fingerprint != fingerprint:
+        raise Conflict(
+            "This idempotency key was already used with different parameters. Use a new key for a new request.",
+            code="idempotency_key_reused",
+        )
+    return record
+
+
+def _remember(account_id, key: str | None, **result) -> None:
+    if key:
+        IdempotencyRecord.objects.filter(account_id=account_id, key=key).update(**result)
+
+
+def _post(
+    *,
+    account: Account,
+    delta: Decimal,
+    type: str,
+    actor=None,
+    reference: Reference = NO_REFERENCE,
+    description: str = "",
+    payment: PaymentInfo | None = None,
+    idempotency_key: str | None = None,
+    refund_of_id=None,
+) -> CreditTransaction | None:
+    """Apply `delta` and write its ledger row; None when the wallet cannot afford it."""
+    tx_id = uuid.uuid4()
+    params = {
+        "id": tx_id,
+        "account_id": account.id,
+        "delta": delta,
+        "counts_lifetime": 1 if type in (Type.TOP_UP, Type.BONUS, Type.GRANT) else 0,
+        "type": type,
+        "actor_id": actor.pk if actor is not None else None,
+        "reference_type": reference.type,
+        "reference_id": str(reference.id),
+        "description": description,
+        "payment_method": payment.method if payment else "",
+        "provider": payment.provider if payment else "",
+        "provider_payment_id": payment.provider_payment_id if payment else None,
+        "amount_paid": payment.amount_paid if payment else None,
+        "currency": payment.currency if payment else "",
+        "idempotency_key": idempotency_key,
+        "refund_of_id": refund_of_id,
+    }
+    with connection.cursor() as cur:
+        cur.execute(_POST_SQL, params)
+        row = cur.fetchone()
+    if row is None:
+        return None
+    balance_after, reserved, top_up_below = row
+    tx = CreditTransaction(
+        id=tx_id, account=account, amount=delta, type=type, balance_after=balance_after, actor=actor,
+        reference_type=reference.type, reference_id=str(reference.id), description=description,
+        idempotency_key=idempotency_key, refund_of_id=refund_of_id,
+        **({"payment_method": payment.method, "provider": payment.provider,
+            "provider_payment_id": payment.provider_payment_id, "amount_paid": payment.amount_paid,
+            "currency": payment.currency} if payment else {}),
+    )  # fmt: skip
+    tx.created_at = timezone.now()
+    if top_up_below is not None and balance_after - reserved < top_up_below:
+        _schedule_top_up(account.id)
+    return tx
+
+
+def _schedule_top_up(account_id) -> None:
+    from billing.tasks import top_up_check
+
+    transaction.on_commit(lambda: top_up_check.delay(account_id=str(account_id)))
+
+
+def _insufficient(account: Account, price: Decimal) -> InsufficientCredits:
+    wallet = Wallet.objects.filter(account=account).values("balance", "reserved").first()
+    available = (wallet["balance"] - wallet["reserved"]) if wallet else Decimal("0")
+    return InsufficientCredits(
+        f"Not enough credits: this costs {price} and {available} are available. Top up to continue.",
+        extra={"balance": str(available), "price": str(price)},
+    )
+
+
+def wallet_debit(
+    *,
+    account: Account,
+    amount,
+    type: str = Type.USE,
+    actor=None,
+    reference: Reference = NO_REFERENCE,
+    description: str = "",
+    idempotency_key: str | None = None,
+) -> CreditTransaction:
+    """Spend credits. Raises InsufficientCredits (402) and changes nothing when short."""
+    if type not in CreditTransaction.DEBIT_TYPES:
+        raise InvalidInput(f"'{type}' is not a spending type.", fields={"type": ["Unknown spending type."]})
+    price = parse_credits(amount)
+    with account_context(account.id), transaction.atomic():
+        if idempotency_key:
+            fp = _fingerprint("debit", amount=price, type=type, ref=reference.type, ref_id=reference.id)
+            first = _claim_key(account.id, idempotency_key, fp)
+            if first is not None:
+                return first.transaction
+        tx = _post(
+            account=account, delta=-price, type=type, actor=actor, reference=reference,
+            description=description, idempotency_key=idempotency_key,
+        )  # fmt: skip
+        if tx is None:
+            raise _insufficient(account, price)
+        _remember(account.id, idempotency_key, transaction_id=tx.id)
+    return tx
+
+
+def wallet_credit(
+    *,
+    account: Account,
+    amount,
+    type: str,
+    actor=None,
+    reference: Reference = NO_REFERENCE,
+    description: str = "",
+    payment: PaymentInfo | None = None,
+    idempotency_key: str | None = None,
+) -> CreditTransaction:
+    """Add credits: top-ups (with their payment), bonuses, plan grants."""
+    if type not in (Type.TOP_UP, Type.BONUS, Type.GRANT):
+        raise InvalidInput(f"'{type}' is not a crediting type.", fields={"type": ["Unknown crediting type."]})
+    credits = parse_credits(amount)
+    if type == Type.TOP_UP and payment is None:
+        raise InvalidInput("A top-up needs its payment.")
+    wallet_for(account)
+    with account_context(account.id), transaction.atomic():
+        if idempotency_key:
+            fp = _fingerprint("credit", amount=credits, type=type, ref=reference.type, ref_id=reference.id)
+            first = _claim_key(account.id, idempotency_key, fp)
+            if first is not None:
+                return first.transaction
+        if payment is not None:
+            already = CreditTransaction.objects.filter(provider_payment_id=payment.provider_payment_id).first()
+            if already is not None:
+                return already  # the same payment reported twice credits once
+        try:
+            with transaction.atomic():
+                tx = _post(
+                    account=account, delta=credits, type=type, actor=actor, reference=reference,
+                    description=description, payment=payment, idempotency_key=idempotency_key,
+                )  # fmt: skip
+        except IntegrityError:
+            # A concurrent delivery of the same payment won the unique index.
+            return CreditTransaction.objects.get(provider_payment_id=payment.provider_payment_id)
+        _remember(account.id, idempotency_key, transaction_id=tx.id)
+    return tx
+
+
+def wallet_adjust(*, account: Account, amount, actor, reason: str, kind: str = Type.ADJUSTMENT) -> CreditTransaction:
+    """Operator action: bonus (+), fine (-) or signed adjustment, always with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A reason is required.", fields={"reason": ["Say why, for the audit trail."]})
+    signed = Decimal(str(amount)) if kind == Type.ADJUSTMENT else parse_credits(amount)
+    if kind == Type.ADJUSTMENT:
+        sign = -1 if signed < 0 else 1
+        signed = parse_credits(abs(signed)) * sign
+    elif kind == Type.FINE:
+        signed = -signed
+    elif kind != Type.BONUS:
+        raise InvalidInput("Choose bonus, fine or adjustment.", fields={"kind": ["Unknown kind."]})
+    wallet_for(account)
+    with account_context(account.id), transaction.atomic():
+        tx = _post(account=account, delta=signed, type=kind, actor=actor, description=reason)
+        if tx is None:
+            raise _insufficient(account, -signed)
+    return tx
+
+
+def wallet_refund(
+    *, account: Account, transaction_id, actor=None, amount=None, reason: str = "", idempotency_key: str | None = None
+) -> CreditTransaction:
+    """Give back (part of) a charge. Never more than was charged; refunds are not refundable."""
+    with account_context(account.id), transaction.atomic():
+        # The wallet lock serialises refunds of the same charge.
+        Wallet.objects.select_for_update().filter(account=account).first()
+        original = CreditTransaction.objects.filter(account=account, pk=transaction_id).first()
+        if original is None:
+            raise NotFound("No such transaction in this account.")
+        if original.type not in CreditTransaction.DEBIT_TYPES:
+            raise Conflict("Only charges can be refunded; this transaction is not a charge.", code="not_refundable")
+        if idempotency_key:
+            fp = _fingerprint("refund", tx=transaction_id, amount=amount if amount is None else parse_credits(amount))
+            first = _claim_key(account.id, idempotency_key, fp)
+            if first is not None:
+                return first.transaction
+        already = sum((r.amount for r in original.refunds.all()), Decimal("0"))
+        left = -original.amount - already
+        refund = left if amount is None else parse_credits(amount)
+        if refund <= 0 or refund > left:
+            raise Conflict(
+                f"At most {left} of this charge can still be refunded.", code="refund_exceeds_charge",
+                extra={"refundable": str(left)},
+            )  # fmt: skip
+        tx = _post(
+            account=account, delta=refund, type=Type.REFUND, actor=actor,
+            reference=Reference("credit_transaction", str(original.id)),
+            description=reason, idempotency_key=idempotency_key, refund_of_id=original.id,
+        )  # fmt: skip
+        _remember(account.id, idempotency_key, transaction_id=tx.id)
+    return tx
+
+
+def idempotency_purge() -> int:
+    """Keys are kept IDEMPOTENCY_TTL_HOURS (at least 24 h), then forgotten."""
+    from accounts.tenancy.context import rls_bypass
+
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    with rls_bypass("periodic idempotency key purge"):
+        deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,137 @@
+"""Credits held for work whose price is known only at the end.
+
+hold: the estimate moves into `reserved` (spendable drops, balance does not);
+settle: the actual price is charged from the balance and the hold is lifted;
+release: the hold is lifted, nothing is charged. A sweep releases holds whose
+work outlived them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.tenancy.context import account_context, rls_bypass
+from aiplatform.errors import Conflict, InvalidInput, NotFound
+from billing.models import CreditTransaction, Reservation, Wallet
+
+from .amounts import parse_credits
+from .ledger import NO_REFERENCE, Reference, _claim_key, _fingerprint, _insufficient, _post, _remember, wallet_for
+
+DEFAULT_TTL = timedelta(minutes=15)
+
+
+def reservation_hold(
+    *,
+    account: Account,
+    amount,
+    type: str = CreditTransaction.Type.USE,
+    actor=None,
+    reference: Reference = NO_REFERENCE,
+    ttl: timedelta = DEFAULT_TTL,
+    idempotency_key: str | None = None,
+) -> Reservation:
+    if type not in CreditTransaction.DEBIT_TYPES:
+        raise InvalidInput(f"'{type}' is not a spending type.", fields={"type": ["Unknown spending type."]})
+    estimate = parse_credits(amount)
+    wallet_for(account)
+    with account_context(account.id), transaction.atomic():
+        if idempotency_key:
+            fp = _fingerprint("hold", amount=estimate, type=type, ref=reference.type, ref_id=reference.id)
+            first = _claim_key(account.id, idempotency_key, fp)
+            if first is not None:
+                return first.reservation
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE billing_wallet SET reserved = reserved + %s, updated_at = now()"
+                " WHERE account_id = %s AND balance - reserved >= %s RETURNING reserved",
+                [estimate, account.id, estimate],
+            )
+            if cur.fetchone() is None:
+                raise _insufficient(account, estimate)
+        reservation = Reservation.objects.create(
+            account=account, amount=estimate, type=type, actor=actor, reference_type=reference.type,
+            reference_id=str(reference.id), expires_at=timezone.now() + ttl,
+        )  # fmt: skip
+        _remember(account.id, idempotency_key, reservation_id=reservation.id)
+    return reservation
+
+
+def _lock_open(account: Account, reservation_id) -> Reservation:
+    reservation = Reservation.objects.select_for_update().filter(account=account, pk=reservation_id).first()
+    if reservation is None:
+        raise NotFound("No such reservation in this account.")
+    if reservation.status != Reservation.Status.HELD:
+        raise Conflict(f"This reservation is already {reservation.status}.", code="reservation_closed")
+    return reservation
+
+
+def _unhold(account: Account, amount: Decimal) -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE billing_wallet SET reserved = reserved - %s, updated_at = now() WHERE account_id = %s",
+            [amount, account.id],
+        )
+
+
+def reservation_settle(*, account: Account, reservation_id, actual, description: str = "") -> CreditTransaction | None:
+    """Charge the actual price (None when it is zero) and lift the hold.
+
+    Work that cost more than its estimate is charged in full when the wallet can
+    pay; otherwise it is charged what the wallet has, never below zero.
+    """
+    price = parse_credits(actual, field="actual", allow_zero=True)
+    with account_context(account.id), transaction.atomic():
+        reservation = _lock_open(account, reservation_id)
+        _unhold(account, reservation.amount)
+        tx = None
+        if price > 0:
+            ref = Reference(reservation.reference_type, reservation.reference_id)
+            tx = _post(account=account, delta=-price, type=reservation.type, actor=reservation.actor,
+                       reference=ref, description=description)  # fmt: skip
+            if tx is None:
+                wallet = Wallet.objects.select_for_update().get(account=account)
+                payable = wallet.balance - wallet.reserved
+                if payable > 0:
+                    note = f"{description} (estimate exceeded; {price} due, {payable} available)".strip()
+                    tx = _post(account=account, delta=-payable, type=reservation.type, actor=reservation.actor,
+                               reference=ref, description=note)  # fmt: skip
+        reservation.status = Reservation.Status.SETTLED
+        reservation.transaction = tx
+        reservation.closed_at = timezone.now()
+        reservation.save(update_fields=["status", "transaction", "closed_at"])
+    return tx
+
+
+def reservation_release(*, account: Account, reservation_id, status: str = Reservation.Status.RELEASED) -> Reservation:
+    with account_context(account.id), transaction.atomic():
+        reservation = _lock_open(account, reservation_id)
+        _unhold(account, reservation.amount)
+        reservation.status = status
+        reservation.closed_at = timezone.now()
+        reservation.save(update_fields=["status", "closed_at"])
+    return reservation
+
+
+def reservations_expire() -> int:
+    """Release every hold past its expiry (platform sweep across tenants)."""
+    with rls_bypass("periodic reservation expiry sweep"):
+        due = list(
+            Reservation.objects.filter(status=Reservation.Status.HELD, expires_at__lt=timezone.now())
+            .select_related("account")
+            .values_list("account_id", "id")
+        )
+    released = 0
+    for account_id, reservation_id in due:
+        try:
+            reservation_release(
+                account=Account(id=account_id), reservation_id=reservation_id, status=Reservation.Status.EXPIRED
+            )
+            released += 1
+        except Conflict:
+            pass  # settled meanwhile
+    return released

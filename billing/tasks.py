@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts.tenancy.tasks import tenant_task
+
+
+@tenant_task(queue="default")
+def top_up_check(*, account_id: str) -> None:
+    from billing.services.top_ups import top_up_threshold_run
+
+    top_up_threshold_run(account_id=account_id)
+
+
+@shared_task(queue="default")
+def reservations_expire() -> int:
+    from billing.services.reservations import reservations_expire as run
+
+    return run()
+
+
+@shared_task(queue="default")
+def idempotency_purge() -> int:
+    from billing.services.ledger import idempotency_purge as run
+
+    return run()
