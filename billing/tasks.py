@@ -24,3 +24,20 @@ def idempotency_purge() -> int:
     from billing.services.ledger import idempotency_purge as run
 
     return run()
+
+
+@tenant_task(queue="default")
+def spend_check(*, account_id: str) -> None:
+    from accounts.models import Account
+    from billing.services.controls import spend_check as run
+
+    account = Account.objects.filter(pk=account_id).first()
+    if account is not None:
+        run(account=account)
+
+
+@shared_task(queue="default")
+def subscriptions_renew() -> int:
+    from billing.services.subscriptions import subscriptions_renew as run
+
+    return run()

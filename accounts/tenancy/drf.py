@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from rest_framework import permissions, viewsets
+from rest_framework.views import APIView
 
 from accounts.models import Role
 
@@ -76,3 +77,22 @@ class SignedInUserOnly(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.auth is None or request.method in permissions.SAFE_METHODS
+
+
+class TenantAPIView(APIView):
+    """Base of API views over one tenant resource that is not a list (a wallet, a plan)."""
+
+    permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
+    read_role: Role = Role.VIEWER
+    write_role: Role = Role.MEMBER
+
+    @property
+    def account(self):
+        return self.request._request.account
+
+    @property
+    def membership(self):
+        return self.request._request.membership
+
+    def required_role(self) -> Role:
+        return self.read_role if self.request.method in permissions.SAFE_METHODS else self.write_role

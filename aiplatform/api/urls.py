@@ -3,9 +3,14 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts import api_urls as accounts_api
+from billing import api_urls as billing_api
+
+APPS = [accounts_api, billing_api]
 
 router = DefaultRouter()
-for prefix, viewset, basename in accounts_api.routes:
-    router.register(prefix, viewset, basename=basename)
+for app in APPS:
+    for prefix, viewset, basename in app.routes:
+        router.register(prefix, viewset, basename=basename)
 
-urlpatterns = [*accounts_api.paths, *router.urls]
+# Plain paths go first so that e.g. invitations/accept/ is not read as an object id.
+urlpatterns = [*(p for app in APPS for p in app.paths), *router.urls]

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "accounts.locale.UserLocaleMiddleware",
     # Last: everything below runs inside one transaction carrying the tenant context.
     "accounts.tenancy.middleware.TenantMiddleware",
+    "billing.middleware.ApiUsageLogMiddleware",
 ]
 
 ROOT_URLCONF = "aiplatform.urls"
@@ -271,6 +272,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "accounts.models.tenants.Role.choices",
         "PlatformRoleEnum": "accounts.models.users.User.PlatformRole",
+        "InvitationStatusEnum": "accounts.models.access.Invitation.Status",
+        "SubscriptionStatusEnum": "accounts.models.tenants.Account.SubscriptionStatus",
+        "PaymentStatusEnum": "billing.models.payments.Payment.Status",
     },
 }
 
@@ -286,6 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     "invitations-expire": {"task": "accounts.tasks.invitations_expire", "schedule": 3600.0},
     "reservations-expire": {"task": "billing.tasks.reservations_expire", "schedule": 60.0},
     "idempotency-purge": {"task": "billing.tasks.idempotency_purge", "schedule": 3600.0},
+    "subscriptions-renew": {"task": "billing.tasks.subscriptions_renew", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -70,7 +70,7 @@ class CreditTransaction(TenantModel):
     provider_payment_id = models.CharField(max_length=255, null=True, blank=True, unique=True)  # noqa: DJ001 (unique when set)
     amount_paid = money_field(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (absent, not empty)
     refund_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -135,6 +135,7 @@ class IdempotencyRecord(TenantModel):
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the operation and its parameters.")
     transaction = models.ForeignKey(CreditTransaction, on_delete=models.CASCADE, null=True, related_name="+")
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, null=True, related_name="+")
+    payment = models.ForeignKey("billing.Payment", on_delete=models.CASCADE, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

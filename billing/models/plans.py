@@ -32,11 +32,8 @@ class Plan(models.Model):
 
 
 class Subscription(TenantModel):
-    class Status(models.TextChoices):
-        TRIALING = "trialing", "Trialing"
-        ACTIVE = "active", "Active"
-        PAST_DUE = "past_due", "Past due"
-        CANCELLED = "cancelled", "Cancelled"
+    # The same states as the account's `subscription_status`, which mirrors this row.
+    Status = Account.SubscriptionStatus
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="subscription")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")

@@ -10,8 +10,6 @@ charges once and gets the first result back.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +25,7 @@ from aiplatform.errors import Conflict, InsufficientCredits, InvalidInput, NotFo
 from billing.models import CreditTransaction, IdempotencyRecord, Wallet
 
 from .amounts import parse_credits
+from .idempotency import claim_key, fingerprint, remember
 
 Type = CreditTransaction.Type
 
@@ -77,41 +76,6 @@ def wallet_for(account: Account) -> Wallet:
     with account_context(account.id):
         wallet, _ = Wallet.objects.get_or_create(account=account)
     return wallet
-
-
-def _fingerprint(operation: str, **params) -> str:
-    raw = json.dumps({"op": operation, **{k: str(v) for k, v in params.items()}}, sort_keys=True)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _claim_key(account_id, key: str, fingerprint: str) -> IdempotencyRecord | None:
-    """Claim `key` for this transaction, or return the record of its first use.
-
-    A concurrent request with the same key waits on the unique index until the
-    first commits (then sees its record) or rolls back (then claims it itself).
-    """
-    if len(key) > 255 or not key.strip():
-        raise InvalidInput("Idempotency key must be 1 to 255 characters.", fields={"idempotency_key": ["Invalid."]})
-    with connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO billing_idempotencyrecord (id, account_id, key, fingerprint, created_at)"
-            " VALUES (%s, %s, %s, %s, now()) ON CONFLICT (account_id, key) DO NOTHING RETURNING id",
-            [uuid.uuid4(), account_id, key, fingerprint],
-        )
-        if cur.fetchone():
-            return None
-    record = IdempotencyRecord.objects.select_related("transaction", "reservation").get(account_id=account_id, key=key)
-    if record.fingerprint != fingerprint:
-        raise Conflict(
-            "This idempotency key was already used with different parameters. Use a new key for a new request.",
-            code="idempotency_key_reused",
-        )
-    return record
-
-
-def _remember(account_id, key: str | None, **result) -> None:
-    if key:
-        IdempotencyRecord.objects.filter(account_id=account_id, key=key).update(**result)
 
 
 def _post(
@@ -197,8 +161,8 @@ def wallet_debit(
     price = parse_credits(amount)
     with account_context(account.id), transaction.atomic():
         if idempotency_key:
-            fp = _fingerprint("debit", amount=price, type=type, ref=reference.type, ref_id=reference.id)
-            first = _claim_key(account.id, idempotency_key, fp)
+            fp = fingerprint("debit", amount=price, type=type, ref=reference.type, ref_id=reference.id)
+            first = claim_key(account.id, idempotency_key, fp)
             if first is not None:
                 return first.transaction
         tx = _post(
@@ -207,7 +171,7 @@ def wallet_debit(
         )  # fmt: skip
         if tx is None:
             raise _insufficient(account, price)
-        _remember(account.id, idempotency_key, transaction_id=tx.id)
+        remember(account.id, idempotency_key, transaction_id=tx.id)
     return tx
 
 
@@ -231,8 +195,8 @@ def wallet_credit(
     wallet_for(account)
     with account_context(account.id), transaction.atomic():
         if idempotency_key:
-            fp = _fingerprint("credit", amount=credits, type=type, ref=reference.type, ref_id=reference.id)
-            first = _claim_key(account.id, idempotency_key, fp)
+            fp = fingerprint("credit", amount=credits, type=type, ref=reference.type, ref_id=reference.id)
+            first = claim_key(account.id, idempotency_key, fp)
             if first is not None:
                 return first.transaction
         if payment is not None:
@@ -248,7 +212,7 @@ def wallet_credit(
         except IntegrityError:
             # A concurrent delivery of the same payment won the unique index.
             return CreditTransaction.objects.get(provider_payment_id=payment.provider_payment_id)
-        _remember(account.id, idempotency_key, transaction_id=tx.id)
+        remember(account.id, idempotency_key, transaction_id=tx.id)
     return tx
 
 
@@ -286,8 +250,8 @@ def wallet_refund(
         if original.type not in CreditTransaction.DEBIT_TYPES:
             raise Conflict("Only charges can be refunded; this transaction is not a charge.", code="not_refundable")
         if idempotency_key:
-            fp = _fingerprint("refund", tx=transaction_id, amount=amount if amount is None else parse_credits(amount))
-            first = _claim_key(account.id, idempotency_key, fp)
+            fp = fingerprint("refund", tx=transaction_id, amount=amount if amount is None else parse_credits(amount))
+            first = claim_key(account.id, idempotency_key, fp)
             if first is not None:
                 return first.transaction
         already = sum((r.amount for r in original.refunds.all()), Decimal("0"))
@@ -303,7 +267,7 @@ def wallet_refund(
             reference=Reference("credit_transaction", str(original.id)),
             description=reason, idempotency_key=idempotency_key, refund_of_id=original.id,
         )  # fmt: skip
-        _remember(account.id, idempotency_key, transaction_id=tx.id)
+        remember(account.id, idempotency_key, transaction_id=tx.id)
     return tx
 
 

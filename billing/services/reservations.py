@@ -20,7 +20,8 @@ from aiplatform.errors import Conflict, InvalidInput, NotFound
 from billing.models import CreditTransaction, Reservation, Wallet
 
 from .amounts import parse_credits
-from .ledger import NO_REFERENCE, Reference, _claim_key, _fingerprint, _insufficient, _post, _remember, wallet_for
+from .idempotency import claim_key, fingerprint, remember
+from .ledger import NO_REFERENCE, Reference, _insufficient, _post, wallet_for
 
 DEFAULT_TTL = timedelta(minutes=15)
 
@@ -41,8 +42,8 @@ def reservation_hold(
     wallet_for(account)
     with account_context(account.id), transaction.atomic():
         if idempotency_key:
-            fp = _fingerprint("hold", amount=estimate, type=type, ref=reference.type, ref_id=reference.id)
-            first = _claim_key(account.id, idempotency_key, fp)
+            fp = fingerprint("hold", amount=estimate, type=type, ref=reference.type, ref_id=reference.id)
+            first = claim_key(account.id, idempotency_key, fp)
             if first is not None:
                 return first.reservation
         with connection.cursor() as cur:
@@ -57,7 +58,7 @@ def reservation_hold(
             account=account, amount=estimate, type=type, actor=actor, reference_type=reference.type,
             reference_id=str(reference.id), expires_at=timezone.now() + ttl,
         )  # fmt: skip
-        _remember(account.id, idempotency_key, reservation_id=reservation.id)
+        remember(account.id, idempotency_key, reservation_id=reservation.id)
     return reservation
 
 

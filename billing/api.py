@@ -1,0 +1,204 @@
+"""REST API of billing: wallet, transactions, top-ups, plan, usage, cost controls."""
+
+from __future__ import annotations
+
+import csv
+
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from accounts.tenancy.drf import TenantAPIView, TenantViewSet
+from aiplatform.errors import InvalidInput
+
+from . import serializers as s
+from .filters import TransactionFilter
+from .models import CreditPack, CreditTransaction, Payment, Plan, TopUpRule
+from .services.controls import cost_control_for, cost_control_update, shutoff_engage, shutoff_lift
+from .services.idempotency import claim_key, fingerprint, remember
+from .services.ledger import wallet_for
+from .services.limits import plan_usage
+from .services.subscriptions import subscription_change, subscription_for
+from .services.usage import usage_summary
+
+CSV_COLUMNS = ["created_at", "type", "amount", "balance_after", "description", "reference_type", "reference_id", "id"]
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+def transactions_csv(queryset, filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(Echo())
+    rows = ([getattr(tx, c) for c in CSV_COLUMNS] for tx in queryset.iterator(chunk_size=500))
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in [CSV_COLUMNS, *rows]), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class WalletView(TenantAPIView):
+    @extend_schema(responses=s.WalletSerializer)
+    def get(self, request):
+        return Response(s.WalletSerializer(wallet_for(self.account)).data)
+
+
+class TransactionViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """The ledger of the active account, newest first. Filter by type and date."""
+
+    queryset = CreditTransaction.objects.select_related("actor").order_by("-created_at", "-id")
+    serializer_class = s.TransactionSerializer
+    filterset_class = TransactionFilter
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request):
+        """The filtered ledger as CSV."""
+        queryset = self.filter_queryset(self.get_queryset())
+        # Rows stream after the request transaction: read them now, inside the tenant context.
+        return transactions_csv(list(queryset), f"ledger-{self.account.id}.csv")
+
+
+class CreditPackListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=s.CreditPackSerializer(many=True))
+    def get(self, request):
+        return Response(s.CreditPackSerializer(CreditPack.objects.filter(is_active=True), many=True).data)
+
+
+class PlanListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=s.PlanSerializer(many=True))
+    def get(self, request):
+        return Response(s.PlanSerializer(Plan.objects.filter(is_active=True), many=True).data)
+
+
+class TopUpViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Purchases of credit packs. Creating one returns the checkout URL to pay at."""
+
+    queryset = Payment.objects.select_related("pack").order_by("-created_at")
+    serializer_class = s.PaymentSerializer
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    @extend_schema(
+        request=s.TopUpCreateSerializer,
+        responses={201: s.PaymentSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+    )
+    def create(self, request):
+        from .services.payments import checkout_start
+
+        data = s.TopUpCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pack = CreditPack.objects.filter(code=data.validated_data["pack"], is_active=True).first()
+        if pack is None:
+            raise InvalidInput("There is no such credit pack.", fields={"pack": ["Choose an available pack."]})
+        key = request.headers.get("Idempotency-Key")
+        with transaction.atomic():
+            if key:
+                first = claim_key(self.account.id, key, fingerprint("top_up", pack=pack.code))
+                if first is not None:
+                    return Response(self.get_serializer(first.payment).data, status=status.HTTP_201_CREATED)
+            payment = checkout_start(account=self.account, actor=request.user, pack=pack)
+            remember(self.account.id, key, payment_id=payment.id)
+        return Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class TopUpRuleViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Automatic top-ups: below a threshold, or every N days."""
+
+    queryset = TopUpRule.objects.select_related("pack").order_by("kind")
+    serializer_class = s.TopUpRuleSerializer
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    @extend_schema(request=s.TopUpRuleSerializer, responses={201: s.TopUpRuleSerializer})
+    def create(self, request):
+        from .services.top_ups import top_up_rule_save
+
+        data = s.TopUpRuleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rule = top_up_rule_save(account=self.account, actor=request.user, **data.validated_data)
+        return Response(self.get_serializer(rule).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        rule = self.get_object()
+        from .services.top_ups import top_up_rule_disable
+
+        top_up_rule_disable(account=self.account, actor=request.user, rule=rule)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PlanView(TenantAPIView):
+    write_role = Role.ADMIN
+
+    @extend_schema(responses=s.SubscriptionSerializer)
+    def get(self, request):
+        subscription = subscription_for(self.account)
+        data = s.SubscriptionSerializer(subscription).data
+        data["limits"] = s.LimitUsageSerializer(plan_usage(self.account), many=True).data
+        return Response(data)
+
+    @extend_schema(request=s.PlanChangeSerializer, responses=s.SubscriptionSerializer)
+    def post(self, request):
+        data = s.PlanChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = subscription_change(
+            account=self.account, actor=self.membership, plan_code=data.validated_data["plan"]
+        )
+        return Response(s.SubscriptionSerializer(subscription).data)
+
+
+class UsageView(TenantAPIView):
+    serializer_class = s.UsageSummarySerializer
+
+    @extend_schema(parameters=[s.UsageQuerySerializer], responses=s.UsageSummarySerializer)
+    def get(self, request):
+        query = s.UsageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        summary = usage_summary(self.account, days=query.validated_data["days"])
+        return Response(s.UsageSummarySerializer(summary).data)
+
+
+class CostControlView(TenantAPIView):
+    write_role = Role.ADMIN
+
+    @extend_schema(responses=s.CostControlSerializer)
+    def get(self, request):
+        return Response(s.CostControlSerializer(cost_control_for(self.account)).data)
+
+    @extend_schema(request=s.CostControlSerializer, responses=s.CostControlSerializer)
+    def put(self, request):
+        data = s.CostControlSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        control = cost_control_update(account=self.account, actor=self.membership, **data.validated_data)
+        return Response(s.CostControlSerializer(control).data)
+
+
+class ShutoffView(TenantAPIView):
+    """POST engages the emergency shut-off of AI calls; DELETE lifts it (owners)."""
+
+    write_role = Role.ADMIN
+
+    @extend_schema(request=s.ShutoffSerializer, responses=s.CostControlSerializer)
+    def post(self, request):
+        data = s.ShutoffSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        control = shutoff_engage(
+            account=self.account, actor=self.membership, reason=data.validated_data.get("reason", "")
+        )
+        return Response(s.CostControlSerializer(control).data)
+
+    @extend_schema(request=None, responses=s.CostControlSerializer)
+    def delete(self, request):
+        return Response(s.CostControlSerializer(shutoff_lift(account=self.account, actor=self.membership)).data)
