@@ -56,6 +56,7 @@ def main() -> int:
     port = os.environ.get("PORT", "8000")
     _manage("migrate", "--noinput")
     _manage("seed_demo")
+    _manage("seed_billing_demo")
 
     py = sys.executable
     manager = Manager(Printer(sys.stdout))

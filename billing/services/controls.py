@@ -86,8 +86,11 @@ def shutoff_lift(*, account: Account, actor: Membership) -> CostControl:
     return control
 
 
-def _notify_owners(account: Account, subject: str, body: str) -> None:
-    emails = list(Membership.objects.for_account(account).filter(role=Role.OWNER).values_list("user__email", flat=True))
+def _owner_emails(account: Account) -> list[str]:
+    return list(Membership.objects.for_account(account).filter(role=Role.OWNER).values_list("user__email", flat=True))
+
+
+def _send(emails: list[str], subject: str, body: str) -> None:
     if emails:
         send_mail(f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body, settings.DEFAULT_FROM_EMAIL, emails)
 
@@ -119,5 +122,7 @@ def spend_check(*, account: Account, today: date | None = None) -> list[str]:
             if control.auto_shutoff and not control.shutoff_active:
                 shutoff_engage(account=account, actor=None, reason=f"{name} limit of {limit} credits reached")
                 body += " AI features are paused until an owner lifts the shut-off."
-            transaction.on_commit(lambda b=body, n=name: _notify_owners(account, f"{n.title()} spend limit reached", b))
+            # Read the recipients now: after commit there is no tenant context to read them in.
+            emails, subject = _owner_emails(account), f"{name.title()} spend limit reached"
+            transaction.on_commit(lambda e=emails, s=subject, b=body: _send(e, s, b))
     return sent

@@ -65,7 +65,7 @@ WITH w AS (
 INSERT INTO billing_credittransaction ({_INSERT_COLUMNS})
 SELECT %(id)s, %(account_id)s, %(delta)s, %(type)s, w.balance, %(actor_id)s, %(reference_type)s, %(reference_id)s,
        %(description)s, %(payment_method)s, %(provider)s, %(provider_payment_id)s, %(amount_paid)s, %(currency)s,
-       %(idempotency_key)s, %(refund_of_id)s, now()
+       %(idempotency_key)s, %(refund_of_id)s, clock_timestamp()
   FROM w
 RETURNING balance_after, (SELECT reserved FROM w), (SELECT auto_top_up_below FROM w)
 """

@@ -22,21 +22,25 @@ PAST_DUE_GRACE = timedelta(days=14)
 
 def _apply_plan(account: Account, plan: Plan, status: str) -> None:
     """The account's limit columns are what every service checks."""
-    Account.objects.filter(pk=account.pk).update(
-        plan_type=plan.plan_type,
-        subscription_status=status,
-        user_limit=plan.user_limit,
-        creator_limit=plan.creator_limit,
-        voice_model_limit=plan.voice_model_limit,
-        storage_limit_gb=plan.storage_limit_gb,
-    )
+    values = {
+        "plan_type": plan.plan_type,
+        "subscription_status": status,
+        "user_limit": plan.user_limit,
+        "creator_limit": plan.creator_limit,
+        "voice_model_limit": plan.voice_model_limit,
+        "storage_limit_gb": plan.storage_limit_gb,
+    }
+    Account.objects.filter(pk=account.pk).update(**values)
+    for field, value in values.items():
+        setattr(account, field, value)
     Wallet.objects.filter(account=account).update(tier=plan.code)
 
 
 def subscription_grant_period(subscription: Subscription) -> CreditTransaction | None:
-    """Credit the plan's monthly credits once per period (idempotent by period)."""
+    """Credit the plan's monthly credits once per period: the idempotency key names
+    the plan and the period's start, so a repeated grant returns the first one."""
     period = subscription.current_period_start.date()
-    if subscription.plan.monthly_credits <= 0 or subscription.last_granted_period == period:
+    if subscription.plan.monthly_credits <= 0:
         return None
     if subscription.status not in (Subscription.Status.ACTIVE, Subscription.Status.TRIALING):
         return None
@@ -46,7 +50,7 @@ def subscription_grant_period(subscription: Subscription) -> CreditTransaction |
         type=CreditTransaction.Type.GRANT,
         reference=Reference("subscription", str(subscription.id)),
         description=f"{subscription.plan.name} plan credits for the period from {period}",
-        idempotency_key=f"plan-grant:{subscription.id}:{period}",
+        idempotency_key=f"plan-grant:{subscription.id}:{subscription.plan.code}:{subscription.current_period_start.isoformat()}",
     )
     Subscription.objects.filter(pk=subscription.pk).update(last_granted_period=period)
     subscription.last_granted_period = period
@@ -54,7 +58,8 @@ def subscription_grant_period(subscription: Subscription) -> CreditTransaction |
 
 
 @transaction.atomic
-def _start(account: Account, plan: Plan, *, trial: bool) -> Subscription:
+def subscription_start(*, account: Account, plan: Plan, trial: bool) -> Subscription:
+    """Put the account on `plan` from now: new period, limits applied, credits granted."""
     now = timezone.now()
     status = Subscription.Status.TRIALING if trial and plan.trial_days else Subscription.Status.ACTIVE
     subscription, _ = Subscription.objects.update_or_create(
@@ -81,7 +86,7 @@ def subscription_for(account: Account) -> Subscription:
     with account_context(account.id):
         subscription = Subscription.objects.select_related("plan", "account").filter(account=account).first()
         if subscription is None:
-            subscription = _start(account, Plan.objects.get(code=DEFAULT_PLAN), trial=False)
+            subscription = subscription_start(account=account, plan=Plan.objects.get(code=DEFAULT_PLAN), trial=False)
     return subscription
 
 
@@ -95,7 +100,7 @@ def subscription_change(*, account: Account, actor: Membership, plan_code: str) 
     if current.plan_id == plan.id and current.status != Subscription.Status.CANCELLED:
         return current
     with account_context(account.id):
-        return _start(account, plan, trial=current.plan.code == DEFAULT_PLAN)
+        return subscription_start(account=account, plan=plan, trial=current.plan.code == DEFAULT_PLAN)
 
 
 def subscription_cancel(*, account: Account, actor: Membership) -> Subscription:
@@ -114,10 +119,10 @@ def _renew_one(subscription: Subscription, now) -> None:
     status = subscription.status
     if status == Subscription.Status.PAST_DUE:
         if subscription.past_due_since and now - subscription.past_due_since > PAST_DUE_GRACE:
-            _start(account, free, trial=False)  # unpaid past the grace period: back to free
+            subscription_start(account=account, plan=free, trial=False)  # unpaid past the grace period: back to free
         return
     if subscription.cancel_at_period_end or status == Subscription.Status.CANCELLED:
-        _start(account, free, trial=False)
+        subscription_start(account=account, plan=free, trial=False)
         return
     if status == Subscription.Status.TRIALING and subscription.trial_ends_at and subscription.trial_ends_at <= now:
         status = Subscription.Status.ACTIVE
