@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/v1/", include("aiplatform.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("billing/", include("billing.urls")),
+    path("billing/", include("billing.payment_urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -5,11 +5,20 @@ from celery import shared_task
 from accounts.tenancy.tasks import tenant_task
 
 
-@tenant_task(queue="default")
+@shared_task(queue="default")
 def top_up_check(*, account_id: str) -> None:
+    """Not a tenant_task: the service sets the account's context per step and
+    commits each, so no transaction is open while the provider is charging."""
     from billing.services.top_ups import top_up_threshold_run
 
     top_up_threshold_run(account_id=account_id)
+
+
+@shared_task(queue="default")
+def top_ups_recurring() -> int:
+    from billing.services.top_ups import top_ups_recurring_run
+
+    return top_ups_recurring_run()
 
 
 @shared_task(queue="default")

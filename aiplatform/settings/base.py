@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.active_account",
+                "billing.context_processors.credits",
             ],
         },
     },
@@ -230,7 +231,11 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds (replay window)
 # Signs the dev provider's own webhook, so both providers share one verified path.
-DEV_PAYMENT_WEBHOOK_SECRET = env("DEV_PAYMENT_WEBHOOK_SECRET", default=SECRET_KEY)
+DEV_PAYMENT_WEBHOOK_SECRET = env(
+    "DEV_PAYMENT_WEBHOOK_SECRET",
+    # Derived, so the signing key of sessions is not reused as is for a second purpose.
+    default=__import__("hashlib").sha256(f"dev-payment-webhooks:{SECRET_KEY}".encode()).hexdigest(),
+)
 
 # --- i18n ------------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
@@ -291,6 +296,7 @@ CELERY_BEAT_SCHEDULE = {
     "reservations-expire": {"task": "billing.tasks.reservations_expire", "schedule": 60.0},
     "idempotency-purge": {"task": "billing.tasks.idempotency_purge", "schedule": 3600.0},
     "subscriptions-renew": {"task": "billing.tasks.subscriptions_renew", "schedule": 3600.0},
+    "top-ups-recurring": {"task": "billing.tasks.top_ups_recurring", "schedule": 900.0},
 }
 
 LOGGING = {

@@ -9,7 +9,8 @@ CREDIT_QUANTUM = Decimal(1).scaleb(-CREDIT_PLACES)
 
 def credit_field(**kwargs) -> models.DecimalField:
     """Credits: high precision, four decimal places (seed 000 `balance DECIMAL`)."""
-    kwargs.setdefault("default", Decimal("0"))
+    if not kwargs.get("null"):
+        kwargs.setdefault("default", Decimal("0"))
     return models.DecimalField(max_digits=CREDIT_DIGITS, decimal_places=CREDIT_PLACES, **kwargs)
 
 

@@ -27,3 +27,15 @@ def parse_credits(value, *, field: str = "amount", allow_zero: bool = False) -> 
     if amount > MAX_CREDITS:
         raise InvalidInput("Amount is too large.", fields={field: [f"At most {MAX_CREDITS} credits at once."]})
     return amount.quantize(Decimal(1).scaleb(-CREDIT_PLACES))
+
+
+def parse_signed_credits(value, *, field: str = "amount") -> Decimal:
+    """A non-zero amount that may be negative (operator adjustments)."""
+    try:
+        raw = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidInput("Amount must be a number.", fields={field: ["Enter a number, e.g. -12.5."]})
+    if not raw.is_finite():
+        raise InvalidInput("Amount must be a finite number.", fields={field: ["Enter a finite number."]})
+    magnitude = parse_credits(abs(raw), field=field)
+    return magnitude if raw > 0 else -magnitude

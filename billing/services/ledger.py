@@ -20,11 +20,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.tenancy.context import account_context
+from accounts.tenancy.context import account_context, rls_bypass
 from aiplatform.errors import Conflict, InsufficientCredits, InvalidInput, NotFound
 from billing.models import CreditTransaction, IdempotencyRecord, Wallet
 
-from .amounts import parse_credits
+from .amounts import parse_credits, parse_signed_credits
 from .idempotency import claim_key, fingerprint, remember
 
 Type = CreditTransaction.Type
@@ -125,7 +125,9 @@ def _post(
             "currency": payment.currency} if payment else {}),
     )  # fmt: skip
     tx.created_at = timezone.now()
-    if top_up_below is not None and balance_after - reserved < top_up_below:
+    spendable = balance_after - reserved
+    # Only the change that crosses the threshold schedules a top-up, not every debit below it.
+    if top_up_below is not None and spendable < top_up_below <= spendable - delta:
         _schedule_top_up(account.id)
     return tx
 
@@ -200,7 +202,7 @@ def wallet_credit(
             if first is not None:
                 return first.transaction
         if payment is not None:
-            already = CreditTransaction.objects.filter(provider_payment_id=payment.provider_payment_id).first()
+            already = _credited_payment(account, payment)
             if already is not None:
                 return already  # the same payment reported twice credits once
         try:
@@ -210,10 +212,34 @@ def wallet_credit(
                     description=description, payment=payment, idempotency_key=idempotency_key,
                 )  # fmt: skip
         except IntegrityError:
+            if payment is None:
+                raise
             # A concurrent delivery of the same payment won the unique index.
-            return CreditTransaction.objects.get(provider_payment_id=payment.provider_payment_id)
+            already = _credited_payment(account, payment)
+            if already is None:
+                raise
+            return already
         remember(account.id, idempotency_key, transaction_id=tx.id)
     return tx
+
+
+def _credited_payment(account: Account, payment: PaymentInfo) -> CreditTransaction | None:
+    """The ledger row of this provider payment, if it was credited already.
+
+    Provider payment ids are unique across all accounts, so look beyond the
+    tenant: a payment credited to another account or for another amount is a
+    conflict to investigate, never a second credit.
+    """
+    with rls_bypass("payment id uniqueness check across accounts"):
+        row = CreditTransaction.objects.filter(provider_payment_id=payment.provider_payment_id).first()
+    if row is None:
+        return None
+    if row.account_id != account.id or row.amount_paid != payment.amount_paid or row.currency != payment.currency:
+        raise Conflict(
+            "This provider payment was already credited with other details. It needs review.",
+            code="payment_already_credited",
+        )
+    return row
 
 
 def wallet_adjust(*, account: Account, amount, actor, reason: str, kind: str = Type.ADJUSTMENT) -> CreditTransaction:
@@ -221,13 +247,13 @@ def wallet_adjust(*, account: Account, amount, actor, reason: str, kind: str = T
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("A reason is required.", fields={"reason": ["Say why, for the audit trail."]})
-    signed = Decimal(str(amount)) if kind == Type.ADJUSTMENT else parse_credits(amount)
     if kind == Type.ADJUSTMENT:
-        sign = -1 if signed < 0 else 1
-        signed = parse_credits(abs(signed)) * sign
+        signed = parse_signed_credits(amount)
+    elif kind == Type.BONUS:
+        signed = parse_credits(amount)
     elif kind == Type.FINE:
-        signed = -signed
-    elif kind != Type.BONUS:
+        signed = -parse_credits(amount)
+    else:
         raise InvalidInput("Choose bonus, fine or adjustment.", fields={"kind": ["Unknown kind."]})
     wallet_for(account)
     with account_context(account.id), transaction.atomic():

@@ -29,6 +29,7 @@ from billing.providers.base import (
     ProviderEvent,
     get_provider,
 )
+from billing.providers.dev import DevProvider
 
 from .ledger import PaymentInfo, Reference, wallet_credit
 
@@ -49,7 +50,7 @@ def _wallet_url(query: str) -> str:
 
 
 def payment_fail(payment: Payment, reason: str) -> Payment:
-    """Mark a pending payment failed (nothing was credited, nothing will be)."""
+    """Mark a pending payment failed. A later success event from the provider still credits it."""
     now = timezone.now()
     with account_context(payment.account_id):
         Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
@@ -98,8 +99,6 @@ def checkout_start(
 def dev_checkout_pay(*, account: Account, actor: User | None, payment_id) -> Payment:
     """The Pay button of the dev checkout page: the dev provider's signed event,
     processed like any provider's webhook."""
-    from billing.providers.dev import DevProvider
-
     with account_context(account.id):
         payment = Payment.objects.filter(account=account, pk=payment_id, provider=DevProvider.name).first()
     if payment is None or not DevProvider.enabled():
@@ -193,7 +192,7 @@ def _payment_event(provider_name: str, event: ProviderEvent) -> _Outcome:
         return _Outcome(None, f"ignored: no payment matches {event.provider_ref}")
     payment_id, account_id = found
     with account_context(account_id):
-        payment = Payment.objects.select_for_update().select_related("pack").get(pk=payment_id)
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("pack").get(pk=payment_id)
         if event.status == EventStatus.SUCCEEDED:
             note = _credit(payment, provider_name, event)
         elif payment.status != Payment.Status.PENDING:

@@ -224,7 +224,7 @@ def _recurring_rule_run(provider: PaymentProvider, account_id, rule_id, now: dat
 
 
 def top_ups_recurring_run(*, now: datetime | None = None) -> int:
-    """Celery beat: run every recurring rule that is due, across tenants. Returns charges made."""
+    """Celery beat: run every recurring rule that is due, across tenants. Returns the charges attempted."""
     now = now or timezone.now()
     with rls_bypass("recurring top-up rules due"):
         due = list(

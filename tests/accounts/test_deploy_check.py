@@ -19,6 +19,9 @@ def test_check_deploy_passes_with_production_settings():
         "DJANGO_SETTINGS_MODULE": "aiplatform.settings.production",
         "DJANGO_SECRET_KEY": "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60)),
         "DJANGO_ALLOWED_HOSTS": "example.com",
+        "PAYMENT_PROVIDER": "stripe",
+        "STRIPE_SECRET_KEY": "sk_test_deploy_check",
+        "STRIPE_WEBHOOK_SECRET": "whsec_deploy_check",
         "AIPLATFORM_DATA_DIR": str(settings.DATA_DIR),
     }
     env.pop("DJANGO_DEBUG", None)
@@ -36,3 +39,21 @@ def test_check_deploy_passes_with_production_settings():
     # then they find nothing
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_production_refuses_the_dev_payment_provider(settings):
+    # given production settings asked to use the offline dev provider
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "aiplatform.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "DJANGO_ALLOWED_HOSTS": "example.com",
+        "PAYMENT_PROVIDER": "dev",
+        "AIPLATFORM_DATA_DIR": str(settings.DATA_DIR),
+    }
+    # when Django boots; then it refuses, naming the problem
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "PAYMENT_PROVIDER=dev gives credits away" in result.stderr

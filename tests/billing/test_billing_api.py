@@ -55,7 +55,10 @@ def test_ledger_exports_as_csv(tenants, alice_api):
     lines = b"".join(response.streaming_content).decode().strip().splitlines()
     assert response["Content-Type"].startswith("text/csv")
     assert lines[0] == "created_at,type,amount,balance_after,description,reference_type,reference_id,id"
-    assert [line.split(",")[1:4] for line in lines[1:]] == [["use", "-1.2500", "8.7500"], ["bonus", "10.0000", "10.0000"]]
+    assert [line.split(",")[1:4] for line in lines[1:]] == [
+        ["use", "-1.2500", "8.7500"],
+        ["bonus", "10.0000", "10.0000"],
+    ]
 
 
 def test_plan_shows_limits_and_owners_change_it(tenants, alice_api):
@@ -100,7 +103,12 @@ def test_api_requests_are_logged_per_account(tenants, alice_api):
     alice_api.get("/api/v1/wallet/")
     with account_context(tenants.a.id):
         log = ApiRequestLog.objects.get()
-    assert (log.endpoint, log.request_type, log.status_code, log.service_name) == ("/api/v1/wallet/", "GET", 200, "wallet")
+    assert (log.endpoint, log.request_type, log.status_code, log.service_name) == (
+        "/api/v1/wallet/",
+        "GET",
+        200,
+        "wallet",
+    )
     assert log.user_id == tenants.alice.id
 
 

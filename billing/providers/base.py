@@ -1,0 +1,199 @@
+"""The payment-provider interface: one module per provider behind it.
+
+Both providers speak Stripe's webhook dialect: a JSON event signed with
+HMAC-SHA256 in a `t=<unix time>,v1=<hex digest>` header over `f"{t}.{body}"`.
+The dev provider signs its own events that way, so every credit goes through
+the same verified path (billing.services.payments.webhook_process).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from aiplatform.errors import NotFound, ServiceError
+
+if TYPE_CHECKING:
+    from billing.models import Payment
+
+PROVIDERS = {
+    "dev": "billing.providers.dev.DevProvider",
+    "stripe": "billing.providers.stripe.StripeProvider",
+}
+
+
+class PaymentProviderError(ServiceError):
+    """The provider could not be reached, timed out, or refused the request."""
+
+    status = 502
+    code = "payment_provider_error"
+
+
+class WebhookRejected(ServiceError):
+    """A webhook that is not provably from the provider, or cannot be read."""
+
+    status = 400
+    code = "invalid_signature"
+
+
+class WebhookNotConfigured(WebhookRejected):
+    """Our side is missing its signing secret: nothing can be verified (operator's fix)."""
+
+    status = 503
+    code = "webhook_not_configured"
+
+
+class UnknownProvider(NotFound):
+    code = "unknown_payment_provider"
+
+
+class ChargeStatus:
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"  # the provider reports the outcome later, by webhook
+    FAILED = "failed"
+
+
+class EventStatus:
+    """What an event says about its subject; empty when it changes nothing."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    ACTIVE = "active"  # subscription paid
+    PAST_DUE = "past_due"  # subscription payment failed
+
+
+class EventSubject:
+    PAYMENT = "payment"
+    SUBSCRIPTION = "subscription"
+    NONE = ""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    provider_ref: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SignedWebhook:
+    """A webhook as a provider would deliver it: raw body plus headers."""
+
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    provider_ref: str
+    status: str  # ChargeStatus
+    message: str = ""
+    # Set by providers that settle at once (dev): the event to process now.
+    webhook: SignedWebhook | None = None
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    event_id: str
+    type: str
+    provider_ref: str  # checkout session, payment intent or subscription id
+    amount: Decimal | None  # in major units of `currency`
+    currency: str  # upper case, "" when the event carries none
+    status: str  # EventStatus, "" when the event changes nothing
+    raw: dict
+    subject: str = EventSubject.NONE
+    # Our ids as we sent them to the provider (metadata / client_reference_id).
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    failure_message: str = ""
+
+
+class PaymentProvider(ABC):
+    name: ClassVar[str]
+    # Whether automatic top-ups need a card saved at the provider.
+    requires_saved_method: ClassVar[bool] = False
+
+    @abstractmethod
+    def create_checkout(self, payment: Payment, success_url: str, cancel_url: str) -> CheckoutSession:
+        """Open a hosted payment page for `payment`. Raises PaymentProviderError."""
+
+    @abstractmethod
+    def charge_saved(self, payment: Payment, payment_method_ref: str) -> ChargeResult:
+        """Charge a saved payment method off-session. Raises PaymentProviderError."""
+
+    @abstractmethod
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
+        """The event in `body`, once its signature and age are proven. Raises WebhookRejected."""
+
+
+def get_provider(name: str | None = None) -> PaymentProvider:
+    name = name or settings.PAYMENT_PROVIDER
+    path = PROVIDERS.get(name)
+    if path is None:
+        raise UnknownProvider(f"Unknown payment provider '{name}'.")
+    return import_string(path)()
+
+
+# --- Stripe's signature scheme (shared by the dev provider) -------------------------
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str:
+    """`headers[name]`, case-insensitively (Django's request.headers or a plain dict)."""
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return value or ""
+
+
+def compute_signature(secret: str, body: bytes, timestamp: int) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return f"t={timestamp},v1={compute_signature(secret, body, timestamp)}"
+
+
+def verify_signature(*, secret: str, body: bytes, header: str, tolerance: int, now: float | None = None) -> int:
+    """Check a `t=...,v1=...` header as Stripe documents it; return its timestamp.
+
+    Every v1 signature is compared in constant time (several are sent while a
+    secret is being rolled); the timestamp must be within `tolerance` seconds of
+    now either way, which bounds replays.
+    """
+    if not secret:
+        raise WebhookNotConfigured("The webhook signing secret is not configured.")
+    if not header:
+        raise WebhookRejected("The signature header is missing.")
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            try:
+                timestamp = int(value)
+            except ValueError:
+                timestamp = None
+        elif key == "v1" and value:
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        raise WebhookRejected("The signature header is malformed: it needs t=<timestamp> and v1=<signature>.")
+    expected = compute_signature(secret, body, timestamp)
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        raise WebhookRejected("The signature does not match the body.")
+    now = time.time() if now is None else now
+    if abs(now - timestamp) > tolerance:
+        raise WebhookRejected(
+            f"The signature timestamp is outside the {tolerance} s tolerance (replayed or clock skew).",
+            code="stale_signature",
+        )
+    return timestamp

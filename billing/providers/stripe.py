@@ -1,0 +1,275 @@
+"""Stripe: Checkout sessions, off-session PaymentIntents, signed webhooks.
+
+Plain HTTPS against the REST API (form-encoded, as Stripe's API takes it), so
+tests run this very code against a loopback server (tests/support/fake_stripe.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from billing.models import Payment
+
+from .base import (
+    ChargeResult,
+    ChargeStatus,
+    CheckoutSession,
+    EventStatus,
+    EventSubject,
+    PaymentProvider,
+    PaymentProviderError,
+    ProviderEvent,
+    WebhookRejected,
+    header_value,
+    verify_signature,
+)
+
+SIGNATURE_HEADER = "Stripe-Signature"
+DEFAULT_TIMEOUT = 20.0  # seconds; settings.STRIPE_TIMEOUT overrides
+
+# Stripe amounts are integers in the currency's smallest unit; these currencies have none.
+ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
+THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+
+
+def _exponent(currency: str) -> int:
+    code = currency.upper()
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    minor = Decimal(amount).scaleb(_exponent(currency))
+    if minor != minor.to_integral_value():
+        raise PaymentProviderError(f"{amount} {currency} cannot be charged: too many decimal places for {currency}.")
+    return int(minor)
+
+
+def from_minor_units(value: int, currency: str) -> Decimal:
+    return Decimal(value).scaleb(-_exponent(currency))
+
+
+def _form(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Stripe's nested form encoding: {"a": {"b": [1]}} -> {"a[b][0]": "1"}."""
+    flat: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, Mapping):
+            flat.update(_form(value, name))
+        elif isinstance(value, list | tuple):
+            flat.update(_form({str(i): v for i, v in enumerate(value)}, name))
+        elif isinstance(value, bool):
+            flat[name] = "true" if value else "false"
+        elif value is not None:
+            flat[name] = str(value)
+    return flat
+
+
+# --- events (also the dev provider's format) -------------------------------------------
+
+_CHECKOUT_STATUS = {
+    "checkout.session.async_payment_succeeded": EventStatus.SUCCEEDED,
+    "checkout.session.async_payment_failed": EventStatus.FAILED,
+    "checkout.session.expired": EventStatus.EXPIRED,
+}
+_INTENT_STATUS = {
+    "payment_intent.succeeded": EventStatus.SUCCEEDED,
+    "payment_intent.payment_failed": EventStatus.FAILED,
+}
+_INVOICE_STATUS = {"invoice.paid": EventStatus.ACTIVE, "invoice.payment_failed": EventStatus.PAST_DUE}
+
+
+def _text(value: Any, what: str, *, max_length: int = 255) -> str:
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        raise WebhookRejected(f"The event has no valid {what}.", code="invalid_payload")
+    return value
+
+
+def _amount(obj: Mapping, *keys: str) -> tuple[Decimal | None, str]:
+    currency = obj.get("currency")
+    currency = currency.upper() if isinstance(currency, str) else ""
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and currency:
+            return from_minor_units(value, currency), currency
+    return None, currency
+
+
+def _metadata(obj: Mapping) -> dict[str, str]:
+    raw = obj.get("metadata")
+    metadata = {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, Mapping) else {}
+    if isinstance(obj.get("client_reference_id"), str):
+        metadata.setdefault("payment_id", obj["client_reference_id"])
+    return metadata
+
+
+def _subscription_id(invoice: Mapping) -> str:
+    sub = invoice.get("subscription")
+    if sub is None:  # API versions from 2025-03-31 moved it under `parent`
+        details = (invoice.get("parent") or {}).get("subscription_details") or {}
+        sub = details.get("subscription")
+    if isinstance(sub, Mapping):
+        sub = sub.get("id")
+    return _text(sub, "invoice subscription id")
+
+
+def parse_event(body: bytes) -> ProviderEvent:
+    """Read a Stripe event (already verified) into a ProviderEvent."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookRejected("The webhook body is not valid JSON.", code="invalid_payload")
+    if not isinstance(payload, dict):
+        raise WebhookRejected("The webhook body is not a JSON object.", code="invalid_payload")
+    event_id = _text(payload.get("id"), "id")
+    event_type = _text(payload.get("type"), "type", max_length=100)
+    obj = (payload.get("data") or {}).get("object") if isinstance(payload.get("data"), dict) else None
+    if not isinstance(obj, dict):
+        raise WebhookRejected("The event has no data.object.", code="invalid_payload")
+    common = {"event_id": event_id, "type": event_type, "raw": payload}
+
+    if event_type == "checkout.session.completed" or event_type in _CHECKOUT_STATUS:
+        amount, currency = _amount(obj, "amount_total")
+        status = _CHECKOUT_STATUS.get(event_type, "")
+        if event_type == "checkout.session.completed" and obj.get("payment_status") == "paid":
+            status = EventStatus.SUCCEEDED  # otherwise an async method is still settling
+        return ProviderEvent(
+            **common, provider_ref=_text(obj.get("id"), "checkout session id"), amount=amount, currency=currency,
+            status=status, subject=EventSubject.PAYMENT, metadata=_metadata(obj),
+        )  # fmt: skip
+    if event_type in _INTENT_STATUS:
+        status = _INTENT_STATUS[event_type]
+        keys = ("amount_received", "amount") if status == EventStatus.SUCCEEDED else ("amount",)
+        amount, currency = _amount(obj, *keys)
+        error = obj.get("last_payment_error")
+        message = error.get("message", "") if isinstance(error, dict) else ""
+        return ProviderEvent(
+            **common, provider_ref=_text(obj.get("id"), "payment intent id"), amount=amount, currency=currency,
+            status=status, subject=EventSubject.PAYMENT, metadata=_metadata(obj),
+            failure_message=message if isinstance(message, str) else "",
+        )  # fmt: skip
+    if event_type in _INVOICE_STATUS:
+        amount, currency = _amount(obj, "amount_paid", "amount_due")
+        return ProviderEvent(
+            **common, provider_ref=_subscription_id(obj), amount=amount, currency=currency,
+            status=_INVOICE_STATUS[event_type], subject=EventSubject.SUBSCRIPTION,
+        )  # fmt: skip
+    ref = obj.get("id") if isinstance(obj.get("id"), str) else ""
+    return ProviderEvent(**common, provider_ref=ref[:255], amount=None, currency="", status="")
+
+
+class StripeProvider(PaymentProvider):
+    name = "stripe"
+    requires_saved_method = True
+
+    def _post(self, path: str, data: Mapping[str, Any], *, idempotency_key: str) -> dict:
+        key = settings.STRIPE_SECRET_KEY
+        if not key:
+            raise PaymentProviderError(
+                "Stripe is not configured: set STRIPE_SECRET_KEY.", code="provider_not_configured"
+            )
+        url = settings.STRIPE_API_BASE.rstrip("/") + path
+        timeout = float(getattr(settings, "STRIPE_TIMEOUT", DEFAULT_TIMEOUT))
+        try:
+            response = httpx.post(
+                url, data=_form(data), timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key},
+            )  # fmt: skip
+        except httpx.TimeoutException:
+            raise PaymentProviderError(f"Stripe did not answer within {timeout:g} s. No payment was taken.")
+        except httpx.HTTPError as exc:
+            raise PaymentProviderError(f"Stripe could not be reached ({type(exc).__name__}). No payment was taken.")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400 or not isinstance(body, dict):
+            error = body.get("error") if isinstance(body, dict) else None
+            error = error if isinstance(error, dict) else {}
+            message = error.get("message") or f"HTTP {response.status_code}"
+            intent = error.get("payment_intent")
+            raise PaymentProviderError(
+                f"Stripe refused the request: {message}",
+                code="payment_declined" if error.get("type") == "card_error" else None,
+                extra={
+                    "provider_status": response.status_code,
+                    "provider_ref": intent.get("id") if isinstance(intent, dict) else None,
+                },
+            )
+        return body
+
+    def create_checkout(self, payment: Payment, success_url: str, cancel_url: str) -> CheckoutSession:
+        ids = {"account_id": str(payment.account_id), "payment_id": str(payment.id)}
+        name = payment.pack.name if payment.pack_id else f"{payment.credits.normalize():f} credits"
+        session = self._post(
+            "/v1/checkout/sessions",
+            {
+                "mode": "payment",
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "client_reference_id": str(payment.id),
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": payment.currency.lower(),
+                            "unit_amount": to_minor_units(payment.amount, payment.currency),
+                            "product_data": {"name": name},
+                        },
+                    }
+                ],
+                "metadata": ids,
+                "payment_intent_data": {"metadata": ids},
+            },
+            idempotency_key=f"checkout-{payment.id}",
+        )
+        ref, url = session.get("id"), session.get("url")
+        if not isinstance(ref, str) or not isinstance(url, str):
+            raise PaymentProviderError("Stripe answered without a checkout session id and URL.")
+        return CheckoutSession(provider_ref=ref, url=url)
+
+    def charge_saved(self, payment: Payment, payment_method_ref: str) -> ChargeResult:
+        """`payment_method_ref` is "cus_…/pm_…": Stripe needs the customer of a saved card."""
+        customer, _, method = payment_method_ref.rpartition("/")
+        if not method:
+            raise PaymentProviderError(
+                "No card is saved for automatic top-ups. Pay once by checkout to save one.",
+                code="no_saved_payment_method",
+            )
+        intent = self._post(
+            "/v1/payment_intents",
+            {
+                "amount": to_minor_units(payment.amount, payment.currency),
+                "currency": payment.currency.lower(),
+                "customer": customer or None,
+                "payment_method": method,
+                "off_session": True,
+                "confirm": True,
+                "description": f"Automatic top-up: {payment.credits.normalize():f} credits",
+                "metadata": {"account_id": str(payment.account_id), "payment_id": str(payment.id)},
+            },
+            idempotency_key=f"auto-top-up-{payment.id}",
+        )
+        ref = intent.get("id")
+        if not isinstance(ref, str):
+            raise PaymentProviderError("Stripe answered without a payment intent id.")
+        status = intent.get("status")
+        if status == "succeeded":
+            return ChargeResult(ref, ChargeStatus.SUCCEEDED)
+        if status == "processing":
+            return ChargeResult(ref, ChargeStatus.PENDING)
+        if status == "requires_action":
+            return ChargeResult(ref, ChargeStatus.FAILED, "The card needs the cardholder's authentication.")
+        return ChargeResult(ref, ChargeStatus.FAILED, f"Stripe left the payment in status '{status}'.")
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
+        verify_signature(
+            secret=settings.STRIPE_WEBHOOK_SECRET, body=body, header=header_value(headers, SIGNATURE_HEADER),
+            tolerance=settings.STRIPE_WEBHOOK_TOLERANCE,
+        )  # fmt: skip
+        return parse_event(body)

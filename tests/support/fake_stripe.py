@@ -1,0 +1,240 @@
+"""A Stripe stand-in on loopback: the endpoints billing.providers.stripe calls,
+answered the way Stripe answers them, every request recorded, and webhooks
+built, signed and delivered as Stripe signs them.
+
+    fake = FakeStripe().start()
+    fake.use_in(settings)            # points STRIPE_* and PAYMENT_PROVIDER at it
+    fake.fail(500)                   # the next call answers HTTP 500
+    fake.decline("Your card was declined.")
+    response = fake.deliver(client, fake.checkout_completed("cs_test_0001"))
+    fake.stop()
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+from billing.providers.base import signature_header
+
+WEBHOOK_PATH = "/billing/webhooks/stripe/"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    form: dict[str, str]
+
+
+@dataclass
+class _Forced:
+    status: int
+    body: dict | str
+
+
+@dataclass
+class FakeStripe:
+    secret_key: str = "sk_test_fake_0123456789"
+    webhook_secret: str = "whsec_fake_0123456789"
+    requests: list[Recorded] = field(default_factory=list)
+    sessions: dict[str, dict] = field(default_factory=dict)
+    intents: dict[str, dict] = field(default_factory=dict)
+    # Status a new PaymentIntent ends in: succeeded, processing, requires_action…
+    intent_status: str = "succeeded"
+    delay: float = 0.0  # seconds before answering (timeouts)
+
+    def __post_init__(self):
+        self._forced: list[_Forced] = []
+        self._decline: str | None = None
+        self._ids = itertools.count(1)
+        self._events = itertools.count(1)
+        self._idempotent: dict[str, tuple[int, dict]] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> FakeStripe:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                fake._handle(self)
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def use_in(self, settings) -> FakeStripe:
+        settings.PAYMENT_PROVIDER = "stripe"
+        settings.STRIPE_API_BASE = self.url
+        settings.STRIPE_SECRET_KEY = self.secret_key
+        settings.STRIPE_WEBHOOK_SECRET = self.webhook_secret
+        return self
+
+    # --- behaviour -------------------------------------------------------------------
+
+    def fail(self, status: int, body: dict | str | None = None, times: int = 1) -> None:
+        """The next `times` API calls answer `status` (Stripe's error shape unless `body`)."""
+        if body is None:
+            body = {"error": {"type": "api_error", "message": "Something went wrong on Stripe's end."}}
+        self._forced.extend(_Forced(status, body) for _ in range(times))
+
+    def decline(self, message: str = "Your card was declined.") -> None:
+        """PaymentIntents are declined (HTTP 402 card_error) until further notice."""
+        self._decline = message
+
+    # --- the HTTP side -----------------------------------------------------------------
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length).decode() if length else ""
+        form = dict(parse_qsl(raw, keep_blank_values=True))
+        headers = {k: v for k, v in handler.headers.items()}
+        with self._lock:
+            self.requests.append(Recorded(handler.command, handler.path, headers, form))
+            status, body = self._answer(handler.command, handler.path, headers, form)
+        if self.delay:
+            time.sleep(self.delay)
+        payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json" if isinstance(body, dict) else "text/html")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout tests)
+
+    def _answer(self, method: str, path: str, headers: dict, form: dict) -> tuple[int, dict | str]:
+        if self._forced:
+            forced = self._forced.pop(0)
+            return forced.status, forced.body
+        if headers.get("Authorization") != f"Bearer {self.secret_key}":
+            return 401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided."}}
+        key = headers.get("Idempotency-Key")
+        if key and key in self._idempotent:
+            return self._idempotent[key]  # Stripe replays the first answer
+        if method == "POST" and path == "/v1/checkout/sessions":
+            answer = self._create_session(form)
+        elif method == "POST" and path == "/v1/payment_intents":
+            answer = self._create_intent(form)
+        else:
+            answer = 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({path})."}}
+        if key:
+            self._idempotent[key] = answer
+        return answer
+
+    @staticmethod
+    def _metadata(form: dict, prefix: str = "metadata") -> dict[str, str]:
+        return {k[len(prefix) + 1 : -1]: v for k, v in form.items() if k.startswith(f"{prefix}[")}
+
+    def _create_session(self, form: dict) -> tuple[int, dict]:
+        session_id = f"cs_test_{next(self._ids):04d}"
+        amount = int(form["line_items[0][price_data][unit_amount]"]) * int(form.get("line_items[0][quantity]", "1"))
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": form.get("mode"),
+            "url": f"{self.url}/c/pay/{session_id}",
+            "amount_total": amount,
+            "currency": form["line_items[0][price_data][currency]"],
+            "client_reference_id": form.get("client_reference_id"),
+            "metadata": self._metadata(form),
+            "payment_status": "unpaid",
+            "status": "open",
+        }
+        self.sessions[session_id] = session
+        return 200, session
+
+    def _create_intent(self, form: dict) -> tuple[int, dict]:
+        intent_id = f"pi_test_{next(self._ids):04d}"
+        amount = int(form["amount"])
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_received": amount if self.intent_status == "succeeded" else 0,
+            "currency": form["currency"],
+            "customer": form.get("customer"),
+            "payment_method": form.get("payment_method"),
+            "status": self.intent_status,
+            "metadata": self._metadata(form),
+        }
+        if self._decline is not None:
+            intent.update(status="requires_payment_method", amount_received=0)
+            intent["last_payment_error"] = {"code": "card_declined", "message": self._decline}
+            self.intents[intent_id] = intent
+            error = {"type": "card_error", "code": "card_declined", "message": self._decline, "payment_intent": intent}
+            return 402, {"error": error}
+        self.intents[intent_id] = intent
+        return 200, intent
+
+    # --- webhooks ---------------------------------------------------------------------------
+
+    def event(self, event_type: str, obj: dict, *, event_id: str | None = None) -> dict:
+        return {
+            "id": event_id or f"evt_test_{next(self._events):04d}",
+            "object": "event",
+            "api_version": "2024-06-20",
+            "created": int(time.time()),
+            "livemode": False,
+            "type": event_type,
+            "data": {"object": obj},
+        }
+
+    def checkout_completed(self, session_id: str, **changes) -> dict:
+        session = {**self.sessions[session_id], "payment_status": "paid", "status": "complete", **changes}
+        return self.event("checkout.session.completed", session)
+
+    def checkout_event(self, event_type: str, session_id: str, **changes) -> dict:
+        return self.event(event_type, {**self.sessions[session_id], **changes})
+
+    def intent_event(self, event_type: str, intent: dict, **changes) -> dict:
+        return self.event(event_type, {**intent, **changes})
+
+    def invoice_event(self, event_type: str, subscription_id: str, **changes) -> dict:
+        invoice = {
+            "id": "in_test_0001",
+            "object": "invoice",
+            "subscription": subscription_id,
+            "amount_due": 2900,
+            "amount_paid": 2900 if event_type == "invoice.paid" else 0,
+            "currency": "usd",
+            **changes,
+        }
+        return self.event(event_type, invoice)
+
+    def sign(self, body: bytes, *, timestamp: int | None = None, secret: str | None = None) -> str:
+        return signature_header(secret or self.webhook_secret, body, timestamp)
+
+    def deliver(self, client, event: dict | bytes, *, timestamp=None, secret=None, header=None, path=WEBHOOK_PATH):
+        """POST the event to our webhook endpoint as Stripe would (`header` overrides the signature)."""
+        body = event if isinstance(event, bytes) else json.dumps(event).encode()
+        signature = self.sign(body, timestamp=timestamp, secret=secret) if header is None else header
+        headers = {"Stripe-Signature": signature} if signature else {}
+        return client.post(path, data=body, content_type="application/json", headers=headers)
