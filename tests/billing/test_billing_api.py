@@ -130,3 +130,24 @@ def test_insufficient_credits_error_carries_balance_and_price(tenants):
         }
     }
     assert Decimal(response.data["error"]["balance"]) == Decimal("1")
+
+
+def test_top_up_with_an_idempotency_key_creates_one_payment(tenants, alice_api):
+    from billing.models import Payment
+
+    headers = {"HTTP_IDEMPOTENCY_KEY": "order-42"}
+    first = alice_api.post("/api/v1/top-ups/", {"pack": "small"}, format="json", **headers)
+    again = alice_api.post("/api/v1/top-ups/", {"pack": "small"}, format="json", **headers)
+    other = alice_api.post("/api/v1/top-ups/", {"pack": "large"}, format="json", **headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert first.json()["checkout_url"].endswith(f"/billing/dev-checkout/{first.json()['id']}/")
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
+    with account_context(tenants.a.id):
+        assert Payment.objects.count() == 1
+
+
+def test_a_member_cannot_buy_credits(tenants, bob_api):
+    response = bob_api.post("/api/v1/top-ups/", {"pack": "small"}, format="json")
+    assert response.status_code == 403
+    assert bob_api.post("/api/v1/top-ups/", {"pack": "nope"}, format="json").status_code == 403
