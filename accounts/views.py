@@ -13,6 +13,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from aiplatform.errors import ServiceError
+from aiplatform.flash import run_and_report
 
 from . import forms
 from .models import ApiKey, Invitation, Membership, Role, UserPreferences, UserProfile
@@ -23,17 +24,6 @@ from .services.invitations import invitation_accept, invitation_create, invitati
 from .services.members import membership_change_role, membership_remove
 from .tenancy.middleware import SESSION_KEY
 from .tenancy.views import TenantViewMixin
-
-
-def _report(request, action, success: str) -> bool:
-    """Run a service call; show its outcome as a message. True on success."""
-    try:
-        action()
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return False
-    messages.success(request, success)
-    return True
 
 
 def _back(request, default: str) -> HttpResponseRedirect:
@@ -154,7 +144,7 @@ class MembersView(TenantViewMixin, View):
         if not form.is_valid():
             return self.get(request, invite_form=form)
         email = form.cleaned_data["email"]
-        ok = _report(
+        ok = run_and_report(
             request,
             lambda: invitation_create(account=self.account, actor=self.membership, **form.cleaned_data),
             f"Invitation sent to {email}.",
@@ -167,7 +157,7 @@ class MemberRoleView(TenantViewMixin, View):
         membership = self.get_scoped_object(Membership, pk=pk)
         form = forms.RoleForm(request.POST)
         if form.is_valid():
-            _report(
+            run_and_report(
                 request,
                 lambda: membership_change_role(
                     account=self.account, actor=self.membership, membership=membership, role=form.cleaned_data["role"]
@@ -183,7 +173,7 @@ class MemberRemoveView(TenantViewMixin, View):
     def post(self, request, pk):
         membership = self.get_scoped_object(Membership, pk=pk)
         leaving = membership.pk == self.membership.pk
-        ok = _report(
+        ok = run_and_report(
             request,
             lambda: membership_remove(account=self.account, actor=self.membership, membership=membership),
             "You left the account." if leaving else f"{membership.user.email} was removed.",
@@ -199,7 +189,7 @@ class InvitationRevokeView(TenantViewMixin, View):
 
     def post(self, request, pk):
         invitation = self.get_scoped_object(Invitation, pk=pk)
-        _report(
+        run_and_report(
             request,
             lambda: invitation_revoke(account=self.account, actor=self.membership, invitation=invitation),
             f"Invitation to {invitation.email} revoked.",
@@ -232,7 +222,7 @@ class ApiKeyRevokeView(TenantViewMixin, View):
 
     def post(self, request, pk):
         key = self.get_scoped_object(ApiKey, pk=pk)
-        _report(
+        run_and_report(
             request,
             lambda: api_key_revoke(account=self.account, actor=self.membership, api_key=key),
             f"Key {key.name} revoked.",

@@ -10,9 +10,7 @@ a flash message and a redirect back, never an error page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -24,6 +22,7 @@ from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
 from aiplatform.charts import Series, bar_chart, display_number, line_chart
 from aiplatform.errors import ServiceError
+from aiplatform.flash import run_and_report, service_error_text
 
 from . import forms, selectors
 from .api import transactions_csv
@@ -45,25 +44,6 @@ CHECKOUT_NOTES = {
     "success": "Thank you: your credits are added as soon as the payment provider confirms the payment.",
     "cancelled": "Checkout was cancelled; nothing was charged.",
 }
-
-
-def _service_error_text(exc: ServiceError) -> str:
-    details = [
-        f"{name.replace('_', ' ').capitalize()}: {' '.join(str(e) for e in errors)}"
-        for name, errors in (exc.fields or {}).items()
-    ]
-    return " ".join([exc.message, *details])
-
-
-def _run(request, action: Callable[[], Any], success: str | Callable[[Any], str]) -> bool:
-    """Call a service; report its outcome as a flash message. True on success."""
-    try:
-        result = action()
-    except ServiceError as exc:
-        messages.error(request, _service_error_text(exc))
-        return False
-    messages.success(request, success(result) if callable(success) else success)
-    return True
 
 
 def _invalid(request, form) -> None:
@@ -161,7 +141,7 @@ class BuyView(TenantViewMixin, View):
         try:
             payment = checkout_start(account=self.account, actor=request.user, pack=form.cleaned_data["pack"])
         except ServiceError as exc:
-            messages.error(request, _service_error_text(exc))
+            messages.error(request, service_error_text(exc))
             return redirect("billing:wallet")
         return HttpResponseRedirect(payment.checkout_url)
 
@@ -176,7 +156,7 @@ class TopUpRuleSaveView(TenantViewMixin, View):
             return redirect("billing:wallet")
         data = form.cleaned_data
         kind = data["kind"]
-        _run(
+        run_and_report(
             request,
             lambda: top_up_rule_save(
                 account=self.account,
@@ -206,7 +186,7 @@ class TopUpRuleDisableView(TenantViewMixin, View):
 
     def post(self, request, pk):
         rule = self.get_scoped_object(TopUpRule, pk=pk)
-        _run(
+        run_and_report(
             request,
             lambda: top_up_rule_disable(account=self.account, actor=request.user, rule=rule),
             "Automatic top-up turned off.",
@@ -279,7 +259,7 @@ class PlanChangeView(TenantViewMixin, View):
         if not form.is_valid():
             _invalid(request, form)
         else:
-            _run(
+            run_and_report(
                 request,
                 lambda: subscription_change(
                     account=self.account, actor=self.membership, plan_code=form.cleaned_data["plan"]
@@ -294,7 +274,7 @@ class PlanChangeView(TenantViewMixin, View):
 
 class PlanCancelView(TenantViewMixin, View):
     def post(self, request):
-        _run(
+        run_and_report(
             request,
             lambda: subscription_cancel(account=self.account, actor=self.membership),
             lambda sub: (
@@ -311,7 +291,7 @@ class CostControlView(TenantViewMixin, View):
         if not form.is_valid():
             _invalid(request, form)
         else:
-            _run(
+            run_and_report(
                 request,
                 lambda: cost_control_update(account=self.account, actor=self.membership, **form.cleaned_data),
                 "Cost controls saved.",
@@ -323,7 +303,7 @@ class ShutoffEngageView(TenantViewMixin, View):
     def post(self, request):
         form = forms.ShutoffForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        _run(
+        run_and_report(
             request,
             lambda: shutoff_engage(account=self.account, actor=self.membership, reason=reason),
             "Emergency shut-off engaged: AI features are paused for this account.",
@@ -333,7 +313,7 @@ class ShutoffEngageView(TenantViewMixin, View):
 
 class ShutoffLiftView(TenantViewMixin, View):
     def post(self, request):
-        _run(
+        run_and_report(
             request,
             lambda: shutoff_lift(account=self.account, actor=self.membership),
             "Emergency shut-off lifted: AI features work again.",
