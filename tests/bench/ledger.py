@@ -420,7 +420,7 @@ def _statements_per_debit(account) -> dict:
     seen: list[str] = []
 
     def count(execute, sql, params, many, context):
-        seen.append(" ".join(sql.split("(")[0].split()[:2]))
+        seen.append(" ".join(w for w in sql.split("(")[0].split()[:2] if not w.startswith('"')))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
@@ -499,6 +499,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     _setup_django()
+    try:
+        result = _bench(args)
+    finally:
+        if not args.keep:
+            _cleanup(stop=True)
+    print(json.dumps(result))
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     data = _build(args.wallets)
     print(f"# built {args.wallets + 1} wallets and reference rows in {time.perf_counter() - t0:.1f}s", flush=True)
@@ -562,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
 
     hot = [c for c in cases if c.wallets == "hot"]
     headline = summaries["hot_16"] if "hot_16" in summaries else summaries[max(hot, key=lambda c: c.clients).name]
-    result = {
+    return {
         "bench": "ledger",
         "metric": "debits_per_s_hot_16",
         "value": headline["value"],
@@ -576,10 +586,6 @@ def main(argv: list[str] | None = None) -> int:
         "candidate_round_trips_per_debit": stmts["round_trips"],
         "cases": summaries,
     }
-    if not args.keep:
-        _cleanup(stop=True)
-    print(json.dumps(result))
-    return 0
 
 
 if __name__ == "__main__":

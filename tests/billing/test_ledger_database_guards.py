@@ -76,8 +76,8 @@ def test_raw_ledger_insert_breaking_a_check_fails(funded, type_, amount, balance
         with pytest.raises(IntegrityError, match="check constraint"):
             with transaction.atomic():
                 _sql(
-                    "INSERT INTO billing_credittransaction (id, account_id, amount, type, balance_after, reference_type,"
-                    " reference_id, description, payment_method, provider, currency, created_at)"
+                    "INSERT INTO billing_credittransaction (id, account_id, amount, type, balance_after,"
+                    " reference_type, reference_id, description, payment_method, provider, currency, created_at)"
                     " VALUES (%s, %s, %s, %s, %s, '', '', '', '', '', '', now())",
                     [uuid.uuid4(), funded.a.id, D(amount), type_, D(balance_after)],
                 )

@@ -140,9 +140,8 @@ def test_top_up_carries_its_payment_and_the_same_payment_credits_once(tenants):
     assert _ledger(tenants.a) == [("top_up", D("500.0000"), D("500.0000"))]
     with account_context(tenants.a.id):
         stored = CreditTransaction.objects.get()
-    assert (stored.payment_method, stored.provider, stored.provider_payment_id, stored.amount_paid, stored.currency) == (
-        "card", "dev", "dev_pi_1", D("5.000000"), "USD",
-    )  # fmt: skip
+    paid = (stored.payment_method, stored.provider, stored.provider_payment_id, stored.amount_paid, stored.currency)
+    assert paid == ("card", "dev", "dev_pi_1", D("5.000000"), "USD")
 
 
 def test_top_up_without_payment_is_refused(tenants):
