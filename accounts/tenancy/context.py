@@ -42,7 +42,14 @@ def _swap(name: str, value: str) -> str:
 
 @contextmanager
 def _scoped(name: str, value: str) -> Iterator[None]:
-    # On an exception the atomic block rolls back, and with it the setting.
+    if not connection.in_atomic_block:
+        # Outermost: the setting dies with this transaction, nothing to restore.
+        with transaction.atomic():
+            _swap(name, value)
+            yield
+        return
+    # Nested: restore the caller's value after; on an exception the savepoint
+    # rolls back, and the setting with it.
     with transaction.atomic():
         previous = _swap(name, value)
         yield

@@ -54,13 +54,16 @@ class CreditTransaction(TenantModel):
         ADJUSTMENT = "adjustment", "Operator adjustment"
 
     CREDIT_TYPES = (Type.TOP_UP, Type.REFUND, Type.BONUS, Type.GRANT)
+
+    # Indexed by (account, created_at) below; a lone account index would only cost writes.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     DEBIT_TYPES = (Type.USE, Type.CHAT_BURN, Type.FINE)
 
     amount = credit_field(help_text="Signed: negative spends, positive adds.")
     type = models.CharField(max_length=20, choices=Type.choices)
     balance_after = credit_field()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     reference_type = models.CharField(max_length=50, blank=True, help_text="What it paid for, e.g. chat_message.")
     reference_id = models.CharField(max_length=64, blank=True)
@@ -72,7 +75,7 @@ class CreditTransaction(TenantModel):
     currency = models.CharField(max_length=3, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (absent, not empty)
     refund_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [
@@ -145,6 +148,7 @@ class IdempotencyRecord(TenantModel):
 class AuditLog(TenantModel):
     """Written only by database triggers on wallets and the ledger (seed 000 audit logs)."""
 
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     table_name = models.CharField(max_length=63)
     operation = models.CharField(max_length=10)
     row_id = models.CharField(max_length=64)

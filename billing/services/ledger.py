@@ -161,7 +161,11 @@ def wallet_debit(
     if type not in CreditTransaction.DEBIT_TYPES:
         raise InvalidInput(f"'{type}' is not a spending type.", fields={"type": ["Unknown spending type."]})
     price = parse_credits(amount)
-    with account_context(account.id), transaction.atomic():
+    if idempotency_key is None and not connection.in_atomic_block:
+        return _debit_in_one_statement(
+            account=account, price=price, type=type, actor=actor, reference=reference, description=description
+        )
+    with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         if idempotency_key:
             fp = fingerprint("debit", amount=price, type=type, ref=reference.type, ref_id=reference.id)
             first = claim_key(account.id, idempotency_key, fp)
@@ -174,6 +178,32 @@ def wallet_debit(
         if tx is None:
             raise _insufficient(account, price)
         remember(account.id, idempotency_key, transaction_id=tx.id)
+    return tx
+
+
+def _debit_in_one_statement(*, account, price, type, actor, reference, description) -> CreditTransaction:
+    """The hot path outside any transaction: `billing_post` (migration 0006) sets the
+    tenant context and does the conditional update and the ledger insert in one
+    autocommitted statement, so the wallet row is locked for one round trip."""
+    tx_id = uuid.uuid4()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT * FROM billing_post(%s, %s, %s, %s, %s, %s, %s, %s)",
+            [tx_id, account.id, -price, type, actor.pk if actor is not None else None, reference.type,
+             str(reference.id), description],
+        )  # fmt: skip
+        row = cur.fetchone()
+    if row is None:
+        with account_context(account.id):
+            raise _insufficient(account, price)
+    balance_after, reserved, top_up_below = row
+    tx = CreditTransaction(
+        id=tx_id, account=account, amount=-price, type=type, balance_after=balance_after, actor=actor,
+        reference_type=reference.type, reference_id=str(reference.id), description=description,
+    )  # fmt: skip
+    tx.created_at = timezone.now()
+    if top_up_below is not None and balance_after - reserved < top_up_below <= balance_after - reserved + price:
+        _schedule_top_up(account.id)
     return tx
 
 
@@ -195,7 +225,7 @@ def wallet_credit(
     if type == Type.TOP_UP and payment is None:
         raise InvalidInput("A top-up needs its payment.")
     wallet_for(account)
-    with account_context(account.id), transaction.atomic():
+    with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         if idempotency_key:
             fp = fingerprint("credit", amount=credits, type=type, ref=reference.type, ref_id=reference.id)
             first = claim_key(account.id, idempotency_key, fp)
@@ -256,7 +286,7 @@ def wallet_adjust(*, account: Account, amount, actor, reason: str, kind: str = T
     else:
         raise InvalidInput("Choose bonus, fine or adjustment.", fields={"kind": ["Unknown kind."]})
     wallet_for(account)
-    with account_context(account.id), transaction.atomic():
+    with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         tx = _post(account=account, delta=signed, type=kind, actor=actor, description=reason)
         if tx is None:
             raise _insufficient(account, -signed)
@@ -267,7 +297,7 @@ def wallet_refund(
     *, account: Account, transaction_id, actor=None, amount=None, reason: str = "", idempotency_key: str | None = None
 ) -> CreditTransaction:
     """Give back (part of) a charge. Never more than was charged; refunds are not refundable."""
-    with account_context(account.id), transaction.atomic():
+    with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         # The wallet lock serialises refunds of the same charge.
         Wallet.objects.select_for_update().filter(account=account).first()
         original = CreditTransaction.objects.filter(account=account, pk=transaction_id).first()

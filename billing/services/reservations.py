@@ -40,7 +40,7 @@ def reservation_hold(
         raise InvalidInput(f"'{type}' is not a spending type.", fields={"type": ["Unknown spending type."]})
     estimate = parse_credits(amount)
     wallet_for(account)
-    with account_context(account.id), transaction.atomic():
+    with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         if idempotency_key:
             fp = fingerprint("hold", amount=estimate, type=type, ref=reference.type, ref_id=reference.id)
             first = claim_key(account.id, idempotency_key, fp)
@@ -86,7 +86,7 @@ def reservation_settle(*, account: Account, reservation_id, actual, description:
     pay; otherwise it is charged what the wallet has, never below zero.
     """
     price = parse_credits(actual, field="actual", allow_zero=True)
-    with account_context(account.id), transaction.atomic():
+    with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         reservation = _lock_open(account, reservation_id)
         _unhold(account, reservation.amount)
         tx = None
@@ -109,7 +109,7 @@ def reservation_settle(*, account: Account, reservation_id, actual, description:
 
 
 def reservation_release(*, account: Account, reservation_id, status: str = Reservation.Status.RELEASED) -> Reservation:
-    with account_context(account.id), transaction.atomic():
+    with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         reservation = _lock_open(account, reservation_id)
         _unhold(account, reservation.amount)
         reservation.status = status
