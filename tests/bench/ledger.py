@@ -412,20 +412,24 @@ def _owner_sql(sql: str) -> None:
 
 
 def _statements_per_debit(account) -> dict:
-    """Statements the candidate sends for one debit (psycopg adds BEGIN and COMMIT)."""
+    """Statements the candidate sends for one debit (psycopg adds BEGIN and COMMIT
+    around those sent inside a transaction; autocommitted ones stand alone)."""
     from django.db import connection
 
     from billing.services.ledger import wallet_debit
 
     seen: list[str] = []
+    in_transaction: list[bool] = []
 
     def count(execute, sql, params, many, context):
         seen.append(" ".join(w for w in sql.split("(")[0].split()[:2] if not w.startswith('"')))
+        in_transaction.append(connection.in_atomic_block)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
         wallet_debit(account=account, amount=ONE)
-    return {"round_trips": len(seen) + 2, "statements": ["BEGIN", *seen, "COMMIT"]}
+    statements = ["BEGIN", *seen, "COMMIT"] if any(in_transaction) else seen
+    return {"round_trips": len(statements), "statements": statements}
 
 
 # --- the run -------------------------------------------------------------------------------
