@@ -24,7 +24,11 @@ pytestmark = pytest.mark.django_db
 
 def _grants(account):
     with account_context(account.id):
-        return list(CreditTransaction.objects.filter(account=account, type="grant").values_list("amount", flat=True))
+        return list(
+            CreditTransaction.objects.filter(account=account, type="grant")
+            .order_by("created_at")
+            .values_list("amount", flat=True)
+        )
 
 
 def _balance(account):
