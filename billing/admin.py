@@ -21,6 +21,7 @@ from .models import (
     CreditPack,
     CreditTransaction,
     Payment,
+    PaymentCustomer,
     Plan,
     Subscription,
     TopUpRule,
@@ -172,6 +173,16 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_filter = ["status", "provider", "kind"]
     search_fields = ["account__name", "provider_ref", "id"]
     list_select_related = ["account", "pack"]
+
+
+@admin.register(PaymentCustomer)
+class PaymentCustomerAdmin(ReadOnlyAdmin):
+    """Written only by the provider's checkout events."""
+
+    list_display = ["account", "provider", "customer_ref", "card_brand", "card_last4", "updated_at"]
+    list_filter = ["provider"]
+    search_fields = ["account__name", "customer_ref"]
+    list_select_related = ["account"]
 
 
 @admin.register(WebhookEvent)

@@ -1,6 +1,6 @@
 from .controls import CostControl
 from .ledger import AuditLog, CreditTransaction, IdempotencyRecord, Reservation, Wallet
-from .payments import CreditPack, Payment, TopUpRule, WebhookEvent
+from .payments import CreditPack, Payment, PaymentCustomer, TopUpRule, WebhookEvent
 from .plans import Plan, Subscription
 from .usage import AccountDailyUsage, ApiRequestLog, DailyProviderCost, UsageRecord, UserMonthlyUsage
 
@@ -14,6 +14,7 @@ __all__ = [
     "DailyProviderCost",
     "IdempotencyRecord",
     "Payment",
+    "PaymentCustomer",
     "Plan",
     "Reservation",
     "Subscription",

@@ -115,3 +115,28 @@ class TopUpRule(TenantModel):
             ),
         ]
         indexes = [models.Index(fields=["kind", "enabled", "next_run_at"])]
+
+
+class PaymentCustomer(TenantModel):
+    """The account's customer and saved card at the provider, for automatic top-ups.
+
+    Filled from the provider's event when a checkout completes (the card is saved
+    for off-session use then); a later checkout replaces the card.
+    """
+
+    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=30)
+    customer_ref = models.CharField(max_length=255)
+    payment_method_ref = models.CharField(max_length=255, blank=True)
+    card_brand = models.CharField(max_length=30, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        card = f"{self.card_brand} •••• {self.card_last4}" if self.card_last4 else self.payment_method_ref or "no card"
+        return f"{self.provider} {self.customer_ref} ({card})"
+
+    @property
+    def charge_ref(self) -> str:
+        """What PaymentProvider.charge_saved takes: "customer/method", or "" without a card."""
+        return f"{self.customer_ref}/{self.payment_method_ref}" if self.payment_method_ref else ""

@@ -102,6 +102,16 @@ class ChargeResult:
 
 
 @dataclass(frozen=True)
+class SavedMethod:
+    """A customer at the provider and the card a checkout saved for off-session use."""
+
+    customer_ref: str
+    payment_method_ref: str = ""
+    card_brand: str = ""
+    card_last4: str = ""
+
+
+@dataclass(frozen=True)
 class ProviderEvent:
     event_id: str
     type: str
@@ -122,12 +132,24 @@ class PaymentProvider(ABC):
     requires_saved_method: ClassVar[bool] = False
 
     @abstractmethod
-    def create_checkout(self, payment: Payment, success_url: str, cancel_url: str) -> CheckoutSession:
-        """Open a hosted payment page for `payment`. Raises PaymentProviderError."""
+    def create_checkout(
+        self, payment: Payment, success_url: str, cancel_url: str, *, customer_ref: str = ""
+    ) -> CheckoutSession:
+        """Open a hosted payment page for `payment`. Raises PaymentProviderError.
+
+        `customer_ref` is the account's customer at the provider, when one is saved.
+        """
 
     @abstractmethod
     def charge_saved(self, payment: Payment, payment_method_ref: str) -> ChargeResult:
         """Charge a saved payment method off-session. Raises PaymentProviderError."""
+
+    def saved_method(self, event: ProviderEvent) -> SavedMethod | None:
+        """The customer and card a completed checkout saved, if any (may call the provider).
+
+        Raises PaymentProviderError when the provider cannot be asked.
+        """
+        return None
 
     @abstractmethod
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:

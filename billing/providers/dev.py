@@ -43,7 +43,9 @@ class DevProvider(PaymentProvider):
         """Only where it is the configured provider: elsewhere it would hand out free credits."""
         return settings.PAYMENT_PROVIDER == DevProvider.name
 
-    def create_checkout(self, payment: Payment, success_url: str, cancel_url: str) -> CheckoutSession:
+    def create_checkout(
+        self, payment: Payment, success_url: str, cancel_url: str, *, customer_ref: str = ""
+    ) -> CheckoutSession:
         url = settings.SITE_URL.rstrip("/") + reverse("payments:dev_checkout", args=[payment.id])
         return CheckoutSession(provider_ref=f"dev_cs_{payment.id.hex}", url=url)
 

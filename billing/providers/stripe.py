@@ -7,9 +7,11 @@ tests run this very code against a loopback server (tests/support/fake_stripe.py
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from django.conf import settings
@@ -25,10 +27,13 @@ from .base import (
     PaymentProvider,
     PaymentProviderError,
     ProviderEvent,
+    SavedMethod,
     WebhookRejected,
     header_value,
     verify_signature,
 )
+
+log = logging.getLogger("billing.stripe")
 
 SIGNATURE_HEADER = "Stripe-Signature"
 DEFAULT_TIMEOUT = 20.0  # seconds; settings.STRIPE_TIMEOUT overrides
@@ -108,6 +113,13 @@ def _metadata(obj: Mapping) -> dict[str, str]:
     return metadata
 
 
+def _ref(value: Any) -> str:
+    """An object's id, whether Stripe sent the id or the expanded object; "" when neither."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) and 0 < len(value) <= 255 else ""
+
+
 def _subscription_id(invoice: Mapping) -> str:
     sub = invoice.get("subscription")
     if sub is None:  # API versions from 2025-03-31 moved it under `parent`
@@ -168,6 +180,12 @@ class StripeProvider(PaymentProvider):
     requires_saved_method = True
 
     def _post(self, path: str, data: Mapping[str, Any], *, idempotency_key: str) -> dict:
+        return self._request("POST", path, data, idempotency_key=idempotency_key)
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict:
+        return self._request("GET", path, params or {})
+
+    def _request(self, method: str, path: str, data: Mapping[str, Any], *, idempotency_key: str = "") -> dict:
         key = settings.STRIPE_SECRET_KEY
         if not key:
             raise PaymentProviderError(
@@ -175,10 +193,14 @@ class StripeProvider(PaymentProvider):
             )
         url = settings.STRIPE_API_BASE.rstrip("/") + path
         timeout = float(getattr(settings, "STRIPE_TIMEOUT", DEFAULT_TIMEOUT))
+        headers = {"Authorization": f"Bearer {key}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        form = _form(data)
         try:
-            response = httpx.post(
-                url, data=_form(data), timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key},
+            response = httpx.request(
+                method, url, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), headers=headers,
+                **({"params": form} if method == "GET" else {"data": form}),
             )  # fmt: skip
         except httpx.TimeoutException:
             raise PaymentProviderError(f"Stripe did not answer within {timeout:g} s. No payment was taken.")
@@ -203,8 +225,15 @@ class StripeProvider(PaymentProvider):
             )
         return body
 
-    def create_checkout(self, payment: Payment, success_url: str, cancel_url: str) -> CheckoutSession:
+    def create_checkout(
+        self, payment: Payment, success_url: str, cancel_url: str, *, customer_ref: str = ""
+    ) -> CheckoutSession:
+        """A Checkout session that also saves the card for automatic top-ups (off-session).
+
+        Without a saved customer Stripe creates one, so the card has a customer to belong to.
+        """
         ids = {"account_id": str(payment.account_id), "payment_id": str(payment.id)}
+        customer = {"customer": customer_ref} if customer_ref else {"customer_creation": "always"}
         name = payment.pack.name if payment.pack_id else f"{payment.credits.normalize():f} credits"
         session = self._post(
             "/v1/checkout/sessions",
@@ -223,8 +252,9 @@ class StripeProvider(PaymentProvider):
                         },
                     }
                 ],
+                **customer,
                 "metadata": ids,
-                "payment_intent_data": {"metadata": ids},
+                "payment_intent_data": {"metadata": ids, "setup_future_usage": "off_session"},
             },
             idempotency_key=f"checkout-{payment.id}",
         )
@@ -266,6 +296,37 @@ class StripeProvider(PaymentProvider):
         if status == "requires_action":
             return ChargeResult(ref, ChargeStatus.FAILED, "The card needs the cardholder's authentication.")
         return ChargeResult(ref, ChargeStatus.FAILED, f"Stripe left the payment in status '{status}'.")
+
+    def saved_method(self, event: ProviderEvent) -> SavedMethod | None:
+        """The customer and card of a paid Checkout session.
+
+        The session names its customer and PaymentIntent; the card is the intent's
+        payment method, fetched (with its brand and last digits) when the event
+        does not carry the intent expanded. A failed lookup keeps the customer only.
+        """
+        if not event.type.startswith("checkout.session.") or event.status != EventStatus.SUCCEEDED:
+            return None
+        obj = event.raw["data"]["object"]
+        customer = _ref(obj.get("customer"))
+        if not customer:
+            return None
+        intent = obj.get("payment_intent")
+        if isinstance(intent, str) and intent:
+            try:
+                intent = self._get(f"/v1/payment_intents/{quote(intent, safe='')}", {"expand": ["payment_method"]})
+            except PaymentProviderError as exc:
+                # The customer is still worth keeping: the next checkout saves a card to it.
+                log.warning("the card of payment intent %s could not be read: %s", intent, exc.message)
+                return SavedMethod(customer_ref=customer)
+        method = intent.get("payment_method") if isinstance(intent, Mapping) else None
+        card = method.get("card") if isinstance(method, Mapping) else None
+        card = card if isinstance(card, Mapping) else {}
+        brand, last4 = card.get("brand"), card.get("last4")
+        return SavedMethod(
+            customer_ref=customer, payment_method_ref=_ref(method),
+            card_brand=brand[:30] if isinstance(brand, str) else "",
+            card_last4=last4 if isinstance(last4, str) and len(last4) <= 4 else "",
+        )  # fmt: skip
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         verify_signature(

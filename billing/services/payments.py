@@ -21,12 +21,14 @@ from django.utils import timezone
 from accounts.models import Account, User
 from accounts.tenancy.context import account_context, rls_bypass
 from aiplatform.errors import Conflict, InvalidInput, NotFound
-from billing.models import CreditPack, CreditTransaction, Payment, Subscription, WebhookEvent
+from billing.models import CreditPack, CreditTransaction, Payment, PaymentCustomer, Subscription, WebhookEvent
 from billing.providers.base import (
     EventStatus,
     EventSubject,
+    PaymentProvider,
     PaymentProviderError,
     ProviderEvent,
+    SavedMethod,
     get_provider,
 )
 from billing.providers.dev import DevProvider
@@ -82,9 +84,17 @@ def checkout_start(
             account=account, pack=pack, kind=Payment.Kind.CHECKOUT, credits=pack.credits, amount=pack.price,
             currency=pack.currency.upper(), provider=provider.name, created_by=actor,
         )  # fmt: skip
+        customer_ref = (
+            PaymentCustomer.objects.filter(account=account, provider=provider.name)
+            .values_list("customer_ref", flat=True)
+            .first()
+        )
     try:
         session = provider.create_checkout(
-            payment, success_url or _wallet_url("checkout=success"), cancel_url or _wallet_url("checkout=cancelled")
+            payment,
+            success_url or _wallet_url("checkout=success"),
+            cancel_url or _wallet_url("checkout=cancelled"),
+            customer_ref=customer_ref or "",
         )
     except PaymentProviderError as exc:
         payment_fail(payment, exc.message)
@@ -121,6 +131,7 @@ def webhook_process(*, provider_name: str, body: bytes, headers: Mapping[str, st
     """
     provider = get_provider(provider_name)
     event = provider.verify_webhook(body, headers)
+    saved = _saved_method(provider, event)  # before the transaction: it may call the provider
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -131,7 +142,7 @@ def webhook_process(*, provider_name: str, body: bytes, headers: Mapping[str, st
             # Delivered before (or concurrently, and that delivery committed first).
             return WebhookEvent.objects.get(provider=provider.name, event_id=event.event_id)
         if event.subject == EventSubject.PAYMENT:
-            outcome = _payment_event(provider.name, event)
+            outcome = _payment_event(provider.name, event, saved)
         elif event.subject == EventSubject.SUBSCRIPTION:
             outcome = _subscription_event(event)
         else:
@@ -142,6 +153,36 @@ def webhook_process(*, provider_name: str, body: bytes, headers: Mapping[str, st
         stored.save(update_fields=["account_ref", "error", "processed_at"])
     log.info("webhook %s %s %s: %s", provider.name, event.type, event.event_id, outcome.note or "applied")
     return stored
+
+
+def _saved_method(provider: PaymentProvider, event: ProviderEvent) -> SavedMethod | None:
+    """The card a paid checkout saved. Best effort: the credit never waits on it."""
+    if event.subject != EventSubject.PAYMENT or event.status != EventStatus.SUCCEEDED:
+        return None
+    if WebhookEvent.objects.filter(provider=provider.name, event_id=event.event_id).exists():
+        return None  # a redelivery: handled the first time
+    try:
+        return provider.saved_method(event)
+    except PaymentProviderError as exc:
+        log.warning("webhook %s %s: the saved card could not be read: %s", provider.name, event.event_id, exc.message)
+        return None
+
+
+def _save_method(account_id: UUID, provider_name: str, saved: SavedMethod) -> None:
+    """Keep the account's customer and card at the provider (the caller set the account context)."""
+    current = PaymentCustomer.objects.select_for_update().filter(account_id=account_id).first()
+    if current is None:
+        current = PaymentCustomer(account_id=account_id)
+    elif (
+        current.provider == provider_name
+        and current.customer_ref == saved.customer_ref
+        and not saved.payment_method_ref
+    ):
+        return  # the same customer, and no news about its card
+    current.provider, current.customer_ref = provider_name, saved.customer_ref
+    current.payment_method_ref = saved.payment_method_ref
+    current.card_brand, current.card_last4 = saved.card_brand, saved.card_last4
+    current.save()
 
 
 def _as_uuid(value: str | None) -> UUID | None:
@@ -184,7 +225,7 @@ def _mismatch(payment: Payment, event: ProviderEvent) -> str:
     return ""
 
 
-def _payment_event(provider_name: str, event: ProviderEvent) -> _Outcome:
+def _payment_event(provider_name: str, event: ProviderEvent, saved: SavedMethod | None = None) -> _Outcome:
     if not event.status:
         return _Outcome(None, f"ignored: {event.type} does not settle a payment yet")
     found = _find_payment(provider_name, event)
@@ -193,6 +234,8 @@ def _payment_event(provider_name: str, event: ProviderEvent) -> _Outcome:
     payment_id, account_id = found
     with account_context(account_id):
         payment = Payment.objects.select_for_update(of=("self",)).select_related("pack").get(pk=payment_id)
+        if saved is not None and payment.kind == Payment.Kind.CHECKOUT:
+            _save_method(account_id, provider_name, saved)
         if event.status == EventStatus.SUCCEEDED:
             note = _credit(payment, provider_name, event)
         elif payment.status != Payment.Status.PENDING:

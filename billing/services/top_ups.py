@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 from accounts.tenancy.context import account_context, rls_bypass
 from aiplatform.errors import Conflict, InvalidInput, NotFound
-from billing.models import CreditPack, Payment, TopUpRule, Wallet
+from billing.models import CreditPack, Payment, PaymentCustomer, TopUpRule, Wallet
 from billing.providers.base import ChargeStatus, PaymentProvider, PaymentProviderError, get_provider
 
 from .amounts import parse_credits
@@ -31,6 +31,10 @@ MAX_INTERVAL_DAYS = 366
 PENDING_BLOCKS_FOR = timedelta(days=1)
 # After a failed charge, wait before charging the same card again.
 RETRY_AFTER_FAILURE = timedelta(hours=1)
+NO_SAVED_CARD = (
+    "Automatic top-ups charge the card saved with a purchase: buy credits once by checkout first, "
+    "then set up automatic top-ups."
+)
 
 Kind = TopUpRule.Kind
 
@@ -83,11 +87,8 @@ def top_up_rule_save(
     with account_context(account.id):
         rule = TopUpRule.objects.select_for_update().filter(account=account, kind=kind).first()
         method = payment_method_ref if payment_method_ref is not None else (rule.payment_method_ref if rule else "")
-        if enabled and provider.requires_saved_method and not method:
-            raise InvalidInput(
-                "Automatic top-ups charge a saved card: pay once by checkout first.",
-                fields={"payment_method": ["No saved card."]},
-            )
+        if enabled and provider.requires_saved_method and not method and not _saved_card(account.id, provider):
+            raise InvalidInput(NO_SAVED_CARD, fields={"payment_method": ["No saved card."]})
         if rule is None:
             rule = TopUpRule(account=account, kind=kind, created_by=actor)
         was_running = rule.pk is not None and rule.enabled and rule.interval_days == interval_days
@@ -120,6 +121,20 @@ def top_up_rule_disable(*, account: Account, actor: User | None, rule: TopUpRule
     return rule
 
 
+def _saved_card(account_id, provider: PaymentProvider) -> str:
+    """The account's card saved at `provider`, as charge_saved takes it; "" without one.
+
+    Call it in the account's context: row-level security keeps other accounts' cards out.
+    """
+    customer = PaymentCustomer.objects.filter(account_id=account_id, provider=provider.name).first()
+    return customer.charge_ref if customer is not None else ""
+
+
+def _card_for(rule: TopUpRule, provider: PaymentProvider) -> str:
+    """The rule's explicit card if it names one, else the account's saved card."""
+    return rule.payment_method_ref or _saved_card(rule.account_id, provider)
+
+
 def _schedule_check(account_id) -> None:
     from billing.tasks import top_up_check
 
@@ -146,9 +161,9 @@ def _record_charge(rule: TopUpRule, payment: Payment, *, provider_ref: str | Non
         TopUpRule.objects.filter(pk=rule.pk).update(last_error=failure)
 
 
-def _charge(provider: PaymentProvider, rule: TopUpRule, payment: Payment) -> Payment:
+def _charge(provider: PaymentProvider, rule: TopUpRule, payment: Payment, card: str) -> Payment:
     try:
-        result = provider.charge_saved(payment, rule.payment_method_ref)
+        result = provider.charge_saved(payment, card)
     except PaymentProviderError as exc:
         log.warning("automatic top-up %s failed: %s", payment.id, exc.message)
         _record_charge(rule, payment, provider_ref=exc.extra.get("provider_ref"), failure=exc.message)
@@ -191,9 +206,13 @@ def top_up_threshold_run(*, account_id) -> Payment | None:
         if not rule.pack.is_active:
             TopUpRule.objects.filter(pk=rule.pk).update(last_error=f"The pack {rule.pack.name} is no longer sold.")
             return None
+        card = _card_for(rule, provider)
+        if provider.requires_saved_method and not card:
+            TopUpRule.objects.filter(pk=rule.pk).update(last_error=NO_SAVED_CARD)
+            return None
         payment = _auto_payment(rule, provider)
         TopUpRule.objects.filter(pk=rule.pk).update(last_run_at=now)
-    return _charge(provider, rule, payment)
+    return _charge(provider, rule, payment, card)
 
 
 def _next_run(rule: TopUpRule, now: datetime) -> datetime:
@@ -215,12 +234,15 @@ def _recurring_rule_run(provider: PaymentProvider, account_id, rule_id, now: dat
         rule.next_run_at = _next_run(rule, now)
         rule.last_run_at = now
         payment = None
-        if rule.pack.is_active:
-            payment = _auto_payment(rule, provider)
-        else:
+        card = _card_for(rule, provider)
+        if not rule.pack.is_active:
             rule.last_error = f"The pack {rule.pack.name} is no longer sold; choose another."
+        elif provider.requires_saved_method and not card:
+            rule.last_error = NO_SAVED_CARD
+        else:
+            payment = _auto_payment(rule, provider)
         rule.save(update_fields=["next_run_at", "last_run_at", "last_error"])
-    return _charge(provider, rule, payment) if payment is not None else None
+    return _charge(provider, rule, payment, card) if payment is not None else None
 
 
 def top_ups_recurring_run(*, now: datetime | None = None) -> int:

@@ -18,6 +18,7 @@ from billing.models import (
     DailyProviderCost,
     IdempotencyRecord,
     Payment,
+    PaymentCustomer,
     Plan,
     Reservation,
     Subscription,
@@ -82,6 +83,17 @@ class PaymentFactory(_TenantFactory):
     amount = factory.LazyAttribute(lambda o: o.pack.price)
     provider = "dev"
     provider_ref = factory.Sequence(lambda n: f"dev_cs_{n}")
+
+
+class PaymentCustomerFactory(_TenantFactory):
+    class Meta:
+        model = PaymentCustomer
+
+    provider = "stripe"
+    customer_ref = factory.Sequence(lambda n: f"cus_test_{n}")
+    payment_method_ref = factory.Sequence(lambda n: f"pm_test_{n}")
+    card_brand = "visa"
+    card_last4 = "4242"
 
 
 class TopUpRuleFactory(_TenantFactory):

@@ -89,10 +89,12 @@ def test_stripe_checkout_creates_a_pending_payment_and_a_stripe_session(tenants,
         "line_items[0][price_data][currency]": "usd",
         "line_items[0][price_data][unit_amount]": "500",
         "line_items[0][price_data][product_data][name]": "Starter",
+        "customer_creation": "always",
         "metadata[account_id]": str(a.id),
         "metadata[payment_id]": str(payment.pk),
         "payment_intent_data[metadata][account_id]": str(a.id),
         "payment_intent_data[metadata][payment_id]": str(payment.pk),
+        "payment_intent_data[setup_future_usage]": "off_session",
     }
     assert money(a)["ledger"] == []
 

@@ -123,7 +123,11 @@ def test_stripe_rules_need_a_saved_card(tenants, pack, stripe):
         top_up_rule_save(account=tenants.a, actor=tenants.alice, kind="threshold", pack=pack, threshold="50")
 
     # then
-    assert caught.value.message == "Automatic top-ups charge a saved card: pay once by checkout first."
+    assert caught.value.message == (
+        "Automatic top-ups charge the card saved with a purchase: buy credits once by checkout first, "
+        "then set up automatic top-ups."
+    )
+    assert caught.value.fields == {"payment_method": ["No saved card."]}
     assert rules(tenants.a) == []
 
 

@@ -8,6 +8,11 @@ built, signed and delivered as Stripe signs them.
     fake.decline("Your card was declined.")
     response = fake.deliver(client, fake.checkout_completed("cs_test_0001"))
     fake.stop()
+
+A completed checkout pays with a card that Stripe saves for off-session use
+(`payment_intent_data[setup_future_usage]=off_session`): its customer (new,
+unless the session named one) and PaymentIntent are in the event, and the
+intent's card is served by GET /v1/payment_intents/<id>.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from billing.providers.base import signature_header
 
@@ -46,6 +51,11 @@ class FakeStripe:
     requests: list[Recorded] = field(default_factory=list)
     sessions: dict[str, dict] = field(default_factory=dict)
     intents: dict[str, dict] = field(default_factory=dict)
+    customers: dict[str, dict] = field(default_factory=dict)
+    payment_methods: dict[str, dict] = field(default_factory=dict)
+    # The card a checkout pays with.
+    card_brand: str = "visa"
+    card_last4: str = "4242"
     # Status a new PaymentIntent ends in: succeeded, processing, requires_action…
     intent_status: str = "succeeded"
     delay: float = 0.0  # seconds before answering (timeouts)
@@ -55,6 +65,7 @@ class FakeStripe:
         self._decline: str | None = None
         self._ids = itertools.count(1)
         self._events = itertools.count(1)
+        self._checkout_ids = itertools.count(1)  # own counter: intent ids of charges stay pi_test_0001…
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -139,10 +150,15 @@ class FakeStripe:
         key = headers.get("Idempotency-Key")
         if key and key in self._idempotent:
             return self._idempotent[key]  # Stripe replays the first answer
+        url = urlsplit(path)
+        if method == "GET":
+            form = dict(parse_qsl(url.query, keep_blank_values=True))
         if method == "POST" and path == "/v1/checkout/sessions":
             answer = self._create_session(form)
         elif method == "POST" and path == "/v1/payment_intents":
             answer = self._create_intent(form)
+        elif method == "GET" and url.path.startswith("/v1/payment_intents/"):
+            answer = self._retrieve_intent(url.path.rsplit("/", 1)[-1], form)
         else:
             answer = 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({path})."}}
         if key:
@@ -167,9 +183,48 @@ class FakeStripe:
             "metadata": self._metadata(form),
             "payment_status": "unpaid",
             "status": "open",
+            "customer": form.get("customer"),
+            "customer_creation": form.get("customer_creation"),
+            "payment_intent": None,
+            "setup_future_usage": form.get("payment_intent_data[setup_future_usage]"),
+            "payment_intent_metadata": self._metadata(form, "payment_intent_data[metadata]"),
         }
         self.sessions[session_id] = session
         return 200, session
+
+    def _retrieve_intent(self, intent_id: str, query: dict) -> tuple[int, dict]:
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            error = {"type": "invalid_request_error", "code": "resource_missing",
+                     "message": f"No such payment_intent: '{intent_id}'"}  # fmt: skip
+            return 404, {"error": error}
+        expand = {v for k, v in query.items() if k == "expand[]" or k.startswith("expand[")}
+        if "payment_method" in expand and intent.get("payment_method") in self.payment_methods:
+            intent = {**intent, "payment_method": self.payment_methods[intent["payment_method"]]}
+        return 200, intent
+
+    def _pay_session(self, session: dict) -> None:
+        """What paying on Stripe's page does: a customer (when asked for), an intent, a card."""
+        if session["payment_intent"] is not None:
+            return
+        n = next(self._checkout_ids)
+        customer = session["customer"]
+        if customer is None and session["customer_creation"] == "always":
+            customer = f"cus_test_{n:04d}"
+            self.customers[customer] = {"id": customer, "object": "customer"}
+        method = f"pm_test_{n:04d}"
+        self.payment_methods[method] = {
+            "id": method, "object": "payment_method", "type": "card", "customer": customer,
+            "card": {"brand": self.card_brand, "last4": self.card_last4, "exp_month": 12, "exp_year": 2030},
+        }  # fmt: skip
+        intent_id = f"pi_test_c{n:04d}"
+        self.intents[intent_id] = {
+            "id": intent_id, "object": "payment_intent", "amount": session["amount_total"],
+            "amount_received": session["amount_total"], "currency": session["currency"], "customer": customer,
+            "payment_method": method, "setup_future_usage": session["setup_future_usage"], "status": "succeeded",
+            "metadata": session["payment_intent_metadata"],
+        }  # fmt: skip
+        session.update(customer=customer, payment_intent=intent_id)
 
     def _create_intent(self, form: dict) -> tuple[int, dict]:
         intent_id = f"pi_test_{next(self._ids):04d}"
@@ -208,11 +263,18 @@ class FakeStripe:
         }
 
     def checkout_completed(self, session_id: str, **changes) -> dict:
-        session = {**self.sessions[session_id], "payment_status": "paid", "status": "complete", **changes}
-        return self.event("checkout.session.completed", session)
+        """The session paid (by card, saved as the session asked), as Stripe reports it."""
+        self._pay_session(self.sessions[session_id])
+        session = {**self._public(self.sessions[session_id]), "payment_status": "paid", "status": "complete"}
+        return self.event("checkout.session.completed", {**session, **changes})
+
+    @staticmethod
+    def _public(session: dict) -> dict:
+        """The session as Stripe shows it (without this fake's bookkeeping)."""
+        return {k: v for k, v in session.items() if k not in ("setup_future_usage", "payment_intent_metadata")}
 
     def checkout_event(self, event_type: str, session_id: str, **changes) -> dict:
-        return self.event(event_type, {**self.sessions[session_id], **changes})
+        return self.event(event_type, {**self._public(self.sessions[session_id]), **changes})
 
     def intent_event(self, event_type: str, intent: dict, **changes) -> dict:
         return self.event(event_type, {**intent, **changes})

@@ -17,6 +17,7 @@ def _billing_rows(account: Account, owner) -> None:
     bf.spend(account, "1", idempotency_key=f"seed-{account.id}")  # idempotency record
     bf.SubscriptionFactory(account=account)
     bf.PaymentFactory(account=account)
+    bf.PaymentCustomerFactory(account=account)
     bf.TopUpRuleFactory(account=account)
     bf.ReservationFactory(account=account)
     bf.UsageRecordFactory(account=account)
@@ -42,6 +43,7 @@ SEEDERS: dict[type, Callable[[Account, object], None]] = {
             billing.AuditLog,
             billing.Subscription,
             billing.Payment,
+            billing.PaymentCustomer,
             billing.TopUpRule,
             billing.UsageRecord,
             billing.UserMonthlyUsage,
