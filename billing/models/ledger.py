@@ -70,19 +70,28 @@ class CreditTransaction(TenantModel):
     description = models.TextField(blank=True)
     payment_method = models.CharField(max_length=50, blank=True)
     provider = models.CharField(max_length=30, blank=True)
-    provider_payment_id = models.CharField(max_length=255, null=True, blank=True, unique=True)  # noqa: DJ001 (unique when set)
+    provider_payment_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (unique when set)
     amount_paid = money_field(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (absent, not empty)
-    refund_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
+    refund_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # Every index here is maintained by every debit: partial indexes skip the
+        # rows (nearly all) that have no payment id or refund link.
         indexes = [
             models.Index(fields=["account", "-created_at"], name="billing_tx_account_time"),
-            models.Index(fields=["account", "type", "-created_at"], name="billing_tx_account_type_time"),
+            models.Index(fields=["refund_of"], condition=Q(refund_of__isnull=False), name="billing_tx_refund_of"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["provider_payment_id"],
+                condition=Q(provider_payment_id__isnull=False),
+                name="billing_tx_provider_payment_once",
+            ),
             models.CheckConstraint(condition=~Q(amount=0), name="billing_tx_amount_not_zero"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="billing_tx_balance_after_not_negative"),
             models.CheckConstraint(

@@ -10,7 +10,6 @@ charges once and gets the first result back.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -22,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.tenancy.context import account_context, rls_bypass
 from aiplatform.errors import Conflict, InsufficientCredits, InvalidInput, NotFound
+from aiplatform.ids import uuid7
 from billing.models import CreditTransaction, IdempotencyRecord, Wallet
 
 from .amounts import parse_credits, parse_signed_credits
@@ -91,7 +91,7 @@ def _post(
     refund_of_id=None,
 ) -> CreditTransaction | None:
     """Apply `delta` and write its ledger row; None when the wallet cannot afford it."""
-    tx_id = uuid.uuid4()
+    tx_id = uuid7()
     params = {
         "id": tx_id,
         "account_id": account.id,
@@ -185,7 +185,7 @@ def _debit_in_one_statement(*, account, price, type, actor, reference, descripti
     """The hot path outside any transaction: `billing_post` (migration 0006) sets the
     tenant context and does the conditional update and the ledger insert in one
     autocommitted statement, so the wallet row is locked for one round trip."""
-    tx_id = uuid.uuid4()
+    tx_id = uuid7()
     with connection.cursor() as cur:
         cur.execute(
             "SELECT * FROM billing_post(%s, %s, %s, %s, %s, %s, %s, %s)",
