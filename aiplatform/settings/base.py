@@ -230,6 +230,7 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds (replay window)
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
 # Signs the dev provider's own webhook, so both providers share one verified path.
 DEV_PAYMENT_WEBHOOK_SECRET = env(
     "DEV_PAYMENT_WEBHOOK_SECRET",

@@ -26,8 +26,7 @@ from billing.services.usage import usage_record
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.billing.factories import PaymentFactory, TopUpRuleFactory, fund, spend
 
-# The dev provider's checkout page is routed by billing.payment_urls.
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.support.payment_urls")]
+pytestmark = pytest.mark.django_db
 
 ROLES = [Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER]
 MANAGERS = [Role.OWNER, Role.ADMIN]

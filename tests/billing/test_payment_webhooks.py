@@ -13,7 +13,7 @@ from billing.services.payments import checkout_start
 from tests.billing.factories import CreditPackFactory, SubscriptionFactory, wallet
 from tests.support.fake_stripe import FakeStripe
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.support.payment_urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

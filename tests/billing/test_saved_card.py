@@ -13,7 +13,7 @@ from billing.services.top_ups import top_up_rule_save, top_up_threshold_run, top
 from tests.billing.factories import CreditPackFactory, PaymentCustomerFactory, fund, spend, wallet
 from tests.support.fake_stripe import FakeStripe
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.support.payment_urls")]
+pytestmark = pytest.mark.django_db
 
 D = Decimal
 NO_CARD = (

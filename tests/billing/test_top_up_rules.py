@@ -13,7 +13,7 @@ from billing.tasks import top_up_check, top_ups_recurring
 from tests.billing.factories import CreditPackFactory, PaymentFactory, fund, spend, wallet
 from tests.support.fake_stripe import FakeStripe
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.support.payment_urls")]
+pytestmark = pytest.mark.django_db
 
 D = Decimal
 
