@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Account
-from billing.models import CostControl, CreditPack, CreditTransaction, Payment, Plan, TopUpRule
+from billing.models import CostControl, CreditPack, CreditTransaction, Payment, PaymentCustomer, Plan, TopUpRule
 
 SPEND_TYPES = (CreditTransaction.Type.USE, CreditTransaction.Type.CHAT_BURN)
 
@@ -71,6 +71,11 @@ def plans_for_sale() -> QuerySet[Plan]:
 def top_up_rules_of(account: Account) -> dict[str, TopUpRule]:
     """The account's rules by kind (at most one of each)."""
     return {rule.kind: rule for rule in TopUpRule.objects.for_account(account).select_related("pack")}
+
+
+def saved_card_of(account: Account) -> PaymentCustomer | None:
+    """The card a paid checkout saved for automatic top-ups, if any."""
+    return PaymentCustomer.objects.for_account(account).exclude(payment_method_ref="").first()
 
 
 def recent_payments_of(account: Account, limit: int = 5) -> list[Payment]:

@@ -112,6 +112,7 @@ class WalletView(TenantViewMixin, View):
                 threshold_rule=rules.get(TopUpRule.Kind.THRESHOLD),
                 recurring_rule=rules.get(TopUpRule.Kind.RECURRING),
                 payments=selectors.recent_payments_of(account),
+                saved_card=selectors.saved_card_of(account),
             )
         return render(request, "billing/wallet.html", context)
 

@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -38,7 +39,7 @@ SITE = "https://app.example.com"
 # or create in its tenant context: 5); the ledger's count and page; the chart's
 # three; the shut-off banner; rules, packs and recent payments (admins); the
 # account switcher; release. The badge reuses the page's wallet.
-WALLET_QUERIES = 21
+WALLET_QUERIES = 22  # includes the saved card
 # User and context (5); usage summary (3); subscription with its wallet (10);
 # cost controls; spend today and this month; plans; limits (4); badge; account
 # switcher; release.
@@ -735,3 +736,18 @@ def test_another_accounts_transactions_and_rules_never_appear_or_change(client, 
         assert str(foreign_rule.pk) not in body
     assert disable.status_code == 404
     assert _money(tenants.b) == before
+
+
+def test_wallet_page_shows_the_saved_card_of_this_account_only(tenants):
+    from billing.models import PaymentCustomer
+
+    with account_context(tenants.a.id):
+        PaymentCustomer.objects.create(
+            account=tenants.a, provider="stripe", customer_ref="cus_1", payment_method_ref="pm_1",
+            card_brand="visa", card_last4="4242",
+        )  # fmt: skip
+    client = Client()
+    client.force_login(tenants.alice)
+    assert "Saved card: Visa ending in 4242" in client.get("/billing/").content.decode()
+    client.force_login(tenants.carol)
+    assert "No saved card yet" in client.get("/billing/").content.decode()
