@@ -151,3 +151,19 @@ def test_a_member_cannot_buy_credits(tenants, bob_api):
     response = bob_api.post("/api/v1/top-ups/", {"pack": "small"}, format="json")
     assert response.status_code == 403
     assert bob_api.post("/api/v1/top-ups/", {"pack": "nope"}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("rows", [3, 40])
+def test_transaction_list_query_count_does_not_grow_with_rows(tenants, alice_api, rows):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fund(tenants.a, "1000", actor=tenants.alice)
+    for _ in range(rows - 1):
+        spend(tenants.a, "1", actor=tenants.alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_api.get("/api/v1/transactions/")
+    assert len(response.json()["results"]) == rows
+    # user, savepoint, user context, membership, last_active_at, tenant context, count,
+    # page (actors joined), the api_usage_logs row, release: the same for 3 or 40 rows
+    assert len(queries) == 10
