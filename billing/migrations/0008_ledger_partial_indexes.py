@@ -5,25 +5,6 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-AUDIT_BODY = """DECLARE
-    old_row jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END;
-    new_row jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END;
-BEGIN
-    INSERT INTO billing_auditlog
-        (id, account_id, table_name, operation, row_id, old_row, new_row, db_user, app_user_id, created_at)
-    VALUES (
-        gen_random_uuid(),
-        COALESCE(new_row->>'account_id', old_row->>'account_id')::uuid,
-        TG_TABLE_NAME, TG_OP,
-        COALESCE(new_row->>'id', old_row->>'id'),
-        old_row, new_row, current_user,
-        COALESCE(current_setting('app.user_id', true), ''),
-        now()
-    );
-    RETURN NULL;
-END $$;"""
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_row_level_security"),
@@ -32,12 +13,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # Time-ordered audit ids (PostgreSQL 18): appends at the right edge of the index.
-        migrations.RunSQL(
-            "CREATE OR REPLACE FUNCTION billing_audit() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            + AUDIT_BODY.replace("gen_random_uuid()", "uuidv7()"),
-            "CREATE OR REPLACE FUNCTION billing_audit() RETURNS trigger LANGUAGE plpgsql AS $$\n" + AUDIT_BODY,
-        ),
         migrations.RemoveIndex(
             model_name="credittransaction",
             name="billing_tx_account_type_time",
