@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("billing/", include("billing.urls")),
     path("billing/", include("billing.payment_urls")),
+    path("personas/", include("personas.urls")),
+    path("services/", include("templates.urls")),
     path("", include("accounts.urls")),
 ]
 

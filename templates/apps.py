@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TemplatesConfig(AppConfig):
+    name = "templates"
+    verbose_name = "Prompt templates and services"
+    default_auto_field = "django.db.models.BigAutoField"
