@@ -24,7 +24,9 @@ from aiplatform.errors import Conflict, InsufficientCredits, InvalidInput, NotFo
 from aiplatform.ids import uuid7
 from billing.models import CreditTransaction, IdempotencyRecord, Wallet
 
+from . import debit_batch
 from .amounts import parse_credits, parse_signed_credits
+from .debit_batch import Debit
 from .idempotency import claim_key, fingerprint, remember
 
 Type = CreditTransaction.Type
@@ -184,15 +186,14 @@ def wallet_debit(
 def _debit_in_one_statement(*, account, price, type, actor, reference, description) -> CreditTransaction:
     """The hot path outside any transaction: `billing_post` (migration 0006) sets the
     tenant context and does the conditional update and the ledger insert in one
-    autocommitted statement, so the wallet row is locked for one round trip."""
+    autocommitted statement, so the wallet row is locked for one round trip.
+    Concurrent debits of this process share one statement and commit (debit_batch)."""
     tx_id = uuid7()
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT * FROM billing_post(%s, %s, %s, %s, %s, %s, %s, %s)",
-            [tx_id, account.id, -price, type, actor.pk if actor is not None else None, reference.type,
-             str(reference.id), description],
-        )  # fmt: skip
-        row = cur.fetchone()
+    actor_id = actor.pk if actor is not None else None
+    row = debit_batch.post(
+        Debit(id=tx_id, account_id=account.id, delta=-price, type=type, actor_id=actor_id,
+              reference_type=reference.type, reference_id=str(reference.id), description=description)
+    )  # fmt: skip
     if row is None:
         with account_context(account.id):
             raise _insufficient(account, price)
