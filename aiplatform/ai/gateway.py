@@ -21,4 +21,200 @@ Contract (other apps code against it; keep it stable):
 - A stream yields text pieces; after it is exhausted (or closed) its
   `.completion` holds the Completion; `.close()` / `await .aclose()` cancels
   the upstream request and records what was generated (finish_reason "cancelled").
+
+Additions (backwards compatible):
+
+- `json_schema=dict`: the answer must be JSON valid against it (implies
+  json_output; OpenAI-compatible servers get `response_format` json_schema,
+  Anthropic an instruction, the offline model builds a valid instance). Callers
+  still validate.
+- `reservation=` (a billing Reservation or its id): settle that hold with the
+  priced credits instead of a direct debit (released uncharged on error).
+- `embed(..., charge=False, reference=NO_REFERENCE, timeout=None)`.
+- `Completion.price`: the credits the registry prices the call at, charged or
+  not; `Completion.credits` is what this call took from the wallet.
+- Streams are context managers (`with gateway.stream(...) as s:`), which close
+  them. Provider errors of `stream` raise from iteration; `astream` also checks
+  the model and the shut-off on its first iteration (through
+  database_sync_to_async).
+- Usage with no provider report: aiplatform/ai/pricing.py (estimate, marked
+  `Usage.estimated`). Registry entries and passed shut-off checks are cached
+  in-process briefly (registry.py, guard.py).
+- `charge=True` on a wallet that cannot pay for a finished answer: the usage
+  record says it was not charged and InsufficientCredits (402) is raised; hold a
+  reservation first where an answer must not be given away.
 """
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from accounts.models import Account
+from aiplatform.errors import InvalidInput
+from billing.services.ledger import NO_REFERENCE, Reference
+
+from . import calls
+from .errors import ProviderMisconfigured
+from .guard import call_guard
+from .models import AiModel
+from .pricing import estimate_tokens
+from .providers import provider_for
+from .providers.base import ChatResult, EmbedRequest
+from .registry import model_entry
+from .streams import AsyncCompletionStream, CompletionStream
+from .types import ChatMessage, Completion, Embeddings, Usage
+
+__all__ = ["complete", "stream", "astream", "embed", "CompletionStream", "AsyncCompletionStream", "NO_REFERENCE"]
+
+EMBED_BATCH = 128  # texts per provider request
+
+
+def _call(**kwargs: Any) -> calls.Call:
+    call = calls.prepare(**kwargs)
+    calls.guard(call)
+    return call
+
+
+def complete(
+    *,
+    account: Account,
+    model: str,
+    messages: Iterable[ChatMessage | Mapping],
+    feature: str,
+    user: Any = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    json_output: bool = False,
+    json_schema: dict | None = None,
+    reference: Reference = NO_REFERENCE,
+    charge: bool = False,
+    charged: Decimal | str | int | None = None,
+    timeout: float | None = None,
+    reservation: Any = None,
+) -> Completion:
+    """One completion, whole. `json_schema` asks for JSON valid against it (implies
+    json_output); `reservation` (a Reservation or its id) is settled with the price
+    instead of a direct debit. See the module docstring for the rest."""
+    call = _call(
+        account=account, model=model, messages=messages, feature=feature, user=user, temperature=temperature,
+        max_tokens=max_tokens, json_output=json_output, json_schema=json_schema, reference=reference,
+        charge=charge, charged=charged, timeout=timeout, reservation=reservation,
+    )  # fmt: skip
+    try:
+        result = call.provider.complete(call.request)
+    except Exception as exc:
+        calls.finish(call, ChatResult(), "", status=calls.ERROR, error=calls.error_text(exc))
+        raise
+    return calls.finish(call, result, result.text, status=calls.OK)
+
+
+def stream(
+    *,
+    account: Account,
+    model: str,
+    messages: Iterable[ChatMessage | Mapping],
+    feature: str,
+    user: Any = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    json_output: bool = False,
+    json_schema: dict | None = None,
+    reference: Reference = NO_REFERENCE,
+    charge: bool = False,
+    charged: Decimal | str | int | None = None,
+    timeout: float | None = None,
+    reservation: Any = None,
+) -> CompletionStream:
+    """A streamed completion. The model, arguments and shut-off are checked here;
+    provider errors raise from iteration."""
+    call = _call(
+        account=account, model=model, messages=messages, feature=feature, user=user, temperature=temperature,
+        max_tokens=max_tokens, json_output=json_output, json_schema=json_schema, reference=reference,
+        charge=charge, charged=charged, timeout=timeout, reservation=reservation,
+    )  # fmt: skip
+    return CompletionStream(call)
+
+
+def astream(
+    *,
+    account: Account,
+    model: str,
+    messages: Iterable[ChatMessage | Mapping],
+    feature: str,
+    user: Any = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    json_output: bool = False,
+    json_schema: dict | None = None,
+    reference: Reference = NO_REFERENCE,
+    charge: bool = False,
+    charged: Decimal | str | int | None = None,
+    timeout: float | None = None,
+    reservation: Any = None,
+) -> AsyncCompletionStream:
+    """`stream` for async code (Channels consumers, ASGI views): `async for piece in
+    astream(...)`. All database work runs through sync_to_async; the checks run on
+    the first iteration."""
+    prepare = partial(
+        _call, account=account, model=model, messages=list(messages), feature=feature, user=user,
+        temperature=temperature, max_tokens=max_tokens, json_output=json_output, json_schema=json_schema,
+        reference=reference, charge=charge, charged=charged, timeout=timeout, reservation=reservation,
+    )  # fmt: skip
+    return AsyncCompletionStream(prepare)
+
+
+def embed(
+    *,
+    account: Account,
+    model: str,
+    texts: Iterable[str],
+    feature: str = "embedding",
+    user: Any = None,
+    reference: Reference = NO_REFERENCE,
+    charge: bool = False,
+    timeout: float | None = None,
+) -> Embeddings:
+    """Vectors for `texts`, in order, from an embedding model of the registry.
+    Tokens are priced at credits_in_per_1k; `charge=True` debits them."""
+    entry = model_entry(model, kind=AiModel.Kind.EMBEDDING)
+    texts = list(texts)
+    if any(not isinstance(t, str) for t in texts):
+        raise InvalidInput("Only text can be embedded.", fields={"texts": ["Every item must be a string."]})
+    if not texts:
+        return Embeddings(vectors=[], model=entry.name, dimensions=entry.dimensions or 0)
+    call_guard(account=account)
+    provider, started = provider_for(entry.provider), time.perf_counter()
+    vectors: list[list[float]] = []
+    tokens, estimated = 0, False
+    try:
+        for at in range(0, len(texts), EMBED_BATCH):
+            batch = tuple(texts[at : at + EMBED_BATCH])
+            result = provider.embed(EmbedRequest(model=entry.provider_model, texts=batch, timeout=timeout))
+            vectors += result.vectors
+            if result.tokens is None:
+                tokens, estimated = tokens + sum(estimate_tokens(t) for t in batch), True
+            else:
+                tokens += result.tokens
+        size = len(vectors[0])
+        if entry.dimensions and any(len(v) != entry.dimensions for v in vectors):
+            raise ProviderMisconfigured(
+                f"The registry says {entry.name} has {entry.dimensions} dimensions, the provider sent {size}: "
+                "fix the registry entry or the provider model."
+            )
+    except Exception as exc:
+        calls.meter(
+            account=account, user=user, entry=entry, feature=feature, reference=reference,
+            usage=Usage(tokens_in=tokens), status=calls.ERROR, error=calls.error_text(exc),
+            latency_ms=int((time.perf_counter() - started) * 1000),
+        )  # fmt: skip
+        raise
+    usage = Usage(tokens_in=tokens, estimated=estimated)
+    calls.meter(
+        account=account, user=user, entry=entry, feature=feature, reference=reference, usage=usage,
+        status=calls.OK, error="", latency_ms=int((time.perf_counter() - started) * 1000), charge=charge,
+    )  # fmt: skip
+    return Embeddings(vectors=vectors, model=entry.name, dimensions=size, usage=usage)

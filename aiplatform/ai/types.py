@@ -33,6 +33,7 @@ class Completion:
     credits: Decimal = Decimal("0")  # credits charged for this call (0 when the caller charges)
     provider_cost: Decimal = Decimal("0")  # USD we pay the provider
     usage_record_id: object = None
+    price: Decimal = Decimal("0")  # credits the registry prices these tokens at, charged or not
 
 
 @dataclass

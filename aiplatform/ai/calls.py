@@ -1,0 +1,219 @@
+"""One gateway call from its arguments to its usage record: validation before the
+provider is asked, pricing, charging and metering after it answered.
+
+Everything here that touches the database is synchronous; the async stream runs
+it through `database_sync_to_async`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import Account
+from aiplatform.errors import InsufficientCredits, InvalidInput
+from billing.services.amounts import parse_credits
+from billing.services.ledger import Reference, wallet_debit
+from billing.services.reservations import reservation_settle
+from billing.services.usage import usage_record
+
+from .guard import call_guard
+from .pricing import credits_for, estimate_prompt_tokens, estimate_tokens, provider_cost_for
+from .providers import provider_for
+from .providers.base import ChatRequest, ChatResult, Provider
+from .registry import ModelEntry, model_entry
+from .types import ChatMessage, Completion, Usage
+
+OK, ERROR, CANCELLED = "ok", "error", "cancelled"
+_ROLES = frozenset({"system", "user", "assistant"})
+
+
+@dataclass
+class Call:
+    account: Account
+    user: Any
+    entry: ModelEntry
+    provider: Provider
+    feature: str
+    reference: Reference
+    charge: bool
+    charged: Decimal | None
+    reservation: Any
+    request: ChatRequest
+    started: float = field(default_factory=time.perf_counter)
+
+
+def chat_message(message: ChatMessage | Mapping) -> ChatMessage:
+    if isinstance(message, ChatMessage):
+        return message
+    role, content = message.get("role"), message.get("content")
+    if role not in _ROLES or not isinstance(content, str):
+        raise InvalidInput(
+            "Each message needs a role (system, user or assistant) and text content.",
+            fields={"messages": [f"Invalid message: {str(dict(message))[:100]}"]},
+        )
+    return ChatMessage(role=role, content=content)
+
+
+def prepare(
+    *,
+    account: Account,
+    model: str,
+    messages: Iterable[ChatMessage | Mapping],
+    feature: str,
+    user: Any,
+    temperature: float | None,
+    max_tokens: int | None,
+    json_output: bool,
+    json_schema: dict | None,
+    reference: Reference,
+    charge: bool,
+    charged: Decimal | str | int | None,
+    timeout: float | None,
+    reservation: Any,
+) -> Call:
+    """Validate the arguments and price nothing yet. Reads the registry cache only."""
+    entry = model_entry(model)
+    msgs = tuple(chat_message(m) for m in messages)
+    if not msgs:
+        raise InvalidInput("A completion needs at least one message.", fields={"messages": ["Empty."]})
+    if charged is not None and (charge or reservation is not None):
+        raise InvalidInput("Pass either charge/reservation (the gateway charges) or charged= (you did), not both.")
+    if temperature is not None and not 0 <= temperature <= 2:
+        raise InvalidInput("temperature must be between 0 and 2.", fields={"temperature": ["Between 0 and 2."]})
+    if max_tokens is not None and not 0 < max_tokens <= entry.max_output_tokens:
+        raise InvalidInput(
+            f"max_tokens must be between 1 and {entry.max_output_tokens} for {entry.name}.",
+            fields={"max_tokens": [f"At most {entry.max_output_tokens}."]},
+        )
+    prompt = estimate_prompt_tokens(msgs)
+    if prompt > entry.context_window:
+        raise InvalidInput(
+            f"The conversation is too long for {entry.name}: about {prompt} tokens, its context window is "
+            f"{entry.context_window}.",
+            code="context_too_long",
+        )
+    request = ChatRequest(
+        model=entry.provider_model, messages=msgs, max_tokens=max_tokens,
+        temperature=float(temperature) if temperature is not None else None,  # a Decimal is not JSON
+        json_output=json_output or json_schema is not None, json_schema=json_schema, timeout=timeout,
+        output_limit=entry.max_output_tokens,
+    )  # fmt: skip
+    return Call(
+        account=account, user=user, entry=entry, provider=provider_for(entry.provider), feature=feature,
+        reference=reference, charge=charge or reservation is not None,
+        charged=parse_credits(charged, field="charged", allow_zero=True) if charged is not None else None,
+        reservation=getattr(reservation, "pk", reservation), request=request,
+    )  # fmt: skip
+
+
+def guard(call: Call) -> None:
+    """The account's emergency shut-off (403), checked before the provider is asked."""
+    call_guard(account=call.account)
+
+
+def usage_of(call: Call, result: ChatResult, text: str, *, status: str, started: bool) -> Usage:
+    """Reported tokens, or the documented estimate (pricing.py) for what is missing."""
+    if not started or (status == ERROR and not text and result.tokens_in is None):
+        return Usage(tokens_in=result.tokens_in or 0, tokens_out=result.tokens_out or 0)
+    tokens_in, tokens_out, estimated = result.tokens_in, result.tokens_out, False
+    if tokens_in is None:
+        tokens_in, estimated = estimate_prompt_tokens(call.request.messages), True
+    if tokens_out is None:
+        tokens_out, estimated = estimate_tokens(text), True
+    return Usage(tokens_in=tokens_in, tokens_out=tokens_out, estimated=estimated)
+
+
+@dataclass(frozen=True)
+class Metered:
+    price: Decimal  # credits the registry prices the tokens at
+    spent: Decimal  # credits taken from the account for this call
+    cost: Decimal  # USD the provider charges us
+    record_id: Any
+
+
+def meter(
+    *,
+    account: Account,
+    user: Any,
+    entry: ModelEntry,
+    feature: str,
+    reference: Reference,
+    usage: Usage,
+    status: str,
+    error: str,
+    latency_ms: int,
+    charge: bool = False,
+    charged: Decimal | None = None,
+    reservation: Any = None,
+) -> Metered:
+    """Charge as asked and write the usage record, in one transaction.
+
+    An error is never charged (a held reservation is released). When the wallet
+    cannot pay, the usage record says so and InsufficientCredits (402) is raised
+    after it is written."""
+    price = credits_for(entry, usage.tokens_in, usage.tokens_out)
+    cost = provider_cost_for(entry, usage.tokens_in, usage.tokens_out)
+    unpaid: InsufficientCredits | None = None
+    with transaction.atomic():
+        spent = Decimal("0")
+        if charged is not None:
+            spent = charged
+        elif reservation is not None:
+            actual = price if status != ERROR else Decimal("0")
+            spent = _settle_reservation(account, reservation, actual, entry, feature)
+        elif charge and status != ERROR and price > 0:
+            try:
+                wallet_debit(
+                    account=account, amount=price, type="use", actor=user, reference=reference,
+                    description=f"{entry.name}: {usage.tokens_in} tokens in, {usage.tokens_out} out ({feature})",
+                )  # fmt: skip
+                spent = price
+            except InsufficientCredits as exc:
+                unpaid, error = exc, f"not charged: {exc.message}"
+        record = usage_record(
+            account=account, user=user, feature=feature, model=entry.name, provider=entry.provider,
+            tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, provider_cost=cost, credits=spent,
+            latency_ms=latency_ms, status=status, error=error[:2000], reference=reference,
+        )  # fmt: skip
+    if unpaid is not None:
+        raise unpaid
+    return Metered(price=price, spent=spent, cost=cost, record_id=record.id)
+
+
+def finish(
+    call: Call, result: ChatResult, text: str, *, status: str, error: str = "", started: bool = True
+) -> Completion:
+    """Price, charge and record a chat call (see `meter`); its Completion."""
+    latency_ms = int((time.perf_counter() - call.started) * 1000)
+    usage = usage_of(call, result, text, status=status, started=started)
+    metered = meter(
+        account=call.account, user=call.user, entry=call.entry, feature=call.feature, reference=call.reference,
+        usage=usage, status=status, error=error, latency_ms=latency_ms, charge=call.charge, charged=call.charged,
+        reservation=call.reservation,
+    )  # fmt: skip
+    if status == OK:
+        finish_reason = result.finish_reason
+    else:
+        finish_reason = CANCELLED if status == CANCELLED else "error"
+    return Completion(
+        text=text, model=call.entry.name, provider=call.entry.provider, usage=usage, finish_reason=finish_reason,
+        latency_ms=latency_ms, credits=metered.spent if call.charged is None else Decimal("0"),
+        provider_cost=metered.cost, usage_record_id=metered.record_id, price=metered.price,
+    )  # fmt: skip
+
+
+def _settle_reservation(account: Account, reservation: Any, price: Decimal, entry: ModelEntry, feature: str) -> Decimal:
+    tx = reservation_settle(
+        account=account, reservation_id=reservation, actual=price, description=f"{entry.name} ({feature})"
+    )
+    return -tx.amount if tx is not None else Decimal("0")
+
+
+def error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
