@@ -57,6 +57,7 @@ def main() -> int:
     _manage("migrate", "--noinput")
     _manage("seed_demo")
     _manage("seed_billing_demo")
+    _manage("seed_personas")
 
     py = sys.executable
     manager = Manager(Printer(sys.stdout))

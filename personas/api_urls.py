@@ -1,4 +1,6 @@
 """Routes this app adds to the one API router (see aiplatform/api/urls.py)."""
 
-routes: list = []
+from . import api
+
+routes = [("personas", api.PersonaViewSet, "persona")]
 paths: list = []

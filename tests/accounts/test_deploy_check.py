@@ -22,6 +22,7 @@ def test_check_deploy_passes_with_production_settings():
         "PAYMENT_PROVIDER": "stripe",
         "STRIPE_SECRET_KEY": "sk_test_deploy_check",
         "STRIPE_WEBHOOK_SECRET": "whsec_deploy_check",
+        "PERSONA_ENCRYPTION_KEYS": "aGVyZS1pcy1hLWRlcGxveS1jaGVjay1rZXktMzJieXQ=",  # production has no default
         "AIPLATFORM_DATA_DIR": str(settings.DATA_DIR),
     }
     env.pop("DJANGO_DEBUG", None)
