@@ -1,4 +1,16 @@
 """Routes this app adds to the one API router (see aiplatform/api/urls.py)."""
 
-routes: list = []
-paths: list = []
+from django.urls import path
+
+from . import api
+
+routes = [
+    ("services", api.ServiceViewSet, "service"),
+    ("results", api.ResultViewSet, "service-result"),
+    ("prompt-templates", api.PromptTemplateViewSet, "prompt-template"),
+    ("experiments", api.ExperimentViewSet, "experiment"),
+]
+
+paths = [
+    path("shared-results/<str:token>/", api.SharedResultView.as_view(), name="shared-result"),
+]

@@ -1,4 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "templates"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.CatalogView.as_view(), name="catalog"),
+    path("history/", views.HistoryView.as_view(), name="history"),
+    path("results/<uuid:pk>/", views.ResultView.as_view(), name="result"),
+    path("results/<uuid:pk>/status/", views.ResultStatusView.as_view(), name="result_status"),
+    path("results/<uuid:pk>/share/", views.ResultShareView.as_view(), name="result_share"),
+    path("results/<uuid:pk>/unshare/", views.ResultUnshareView.as_view(), name="result_unshare"),
+    path("results/<uuid:pk>/rate/", views.ResultRateView.as_view(), name="result_rate"),
+    # The public page of a shared result: no sign-in, the link's token is the only key.
+    path("share/<str:token>/", views.shared_page, name="shared"),
+    path("<slug:code>/", views.ServiceView.as_view(), name="service"),
+]

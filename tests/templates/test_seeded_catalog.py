@@ -1,0 +1,68 @@
+"""The eight services of seed 001 exist on a fresh install, with prices and
+valid active templates, and each runs end to end on the offline model."""
+
+from decimal import Decimal
+
+import pytest
+
+from accounts.tenancy.context import account_context
+from billing.models import CreditTransaction
+from templates.models import PromptTemplate, Service, ServiceResult
+from templates.services.definitions import template_definition_errors
+from templates.services.run import service_run
+from templates.services.validation import output_check
+
+pytestmark = pytest.mark.django_db
+
+SEED_001 = [
+    ("fortune", "name-analysis", "성명학 분석", "10"),
+    ("fortune", "dream-interpretation", "꿈 해몽", "15"),
+    ("entertainment", "story", "이야기 생성", "20"),
+    ("utility", "chat", "AI 채팅", "5"),
+    ("fortune", "face-reading", "관상 분석", "25"),
+    ("fortune", "saju", "사주팔자", "25"),
+    ("fortune", "tarot", "타로 카드", "20"),
+    ("fortune", "tojeong", "토정비결", "15"),
+]
+
+INPUTS = {
+    "name-analysis": {"full_name": "김민지", "hanja": "金敏智", "language": "ko"},
+    "dream-interpretation": {"dream": "I was flying over the sea and a white dragon followed me.", "language": "en"},
+    "story": {"genre": "fairy-tale", "protagonist": "a shy baker who can hear plants", "language": "en"},
+    "chat": {"message": "How do I keep basil alive indoors?"},
+    "face-reading": {"face_shape": "oval", "eyes": "large, slightly upturned", "nose": "straight", "language": "en"},
+    "saju": {"birth_date": "1990-04-01", "birth_time": "07:30", "gender": "female", "language": "ko"},
+    "tarot": {"question": "What should I focus on at work?", "spread": "three-card", "language": "en"},
+    "tojeong": {"birth_date": "1988-02-14", "year": 2026, "language": "ko"},
+}
+
+
+def test_the_catalog_of_seed_001_is_seeded():
+    rows = list(
+        Service.objects.order_by("sort_order").values_list("category", "service_type", "name_ko", "credit_cost")
+    )
+    assert rows == [(c, code, name, Decimal(cost)) for c, code, name, cost in SEED_001]
+
+
+@pytest.mark.parametrize("code", [row[1] for row in SEED_001])
+def test_each_service_has_one_valid_active_v1_on_the_offline_model(code):
+    template = PromptTemplate.objects.get(service_type=code, is_active=True)
+    assert (template.version, template.ai_model) == ("v1", "local-assistant")
+    assert template_definition_errors(template) == {}
+    assert (template.validation_schema is not None) == (template.output_format == "json")
+
+
+@pytest.mark.parametrize("code", [row[1] for row in SEED_001])
+def test_each_service_runs_on_the_offline_model(tenants, code, on_commit):
+    from billing.services.subscriptions import subscription_for
+
+    subscription_for(tenants.a)  # 100 free credits
+    with on_commit(execute=True):
+        result = service_run(account=tenants.a, user=tenants.alice, service_code=code, params=INPUTS[code])
+    with account_context(tenants.a.id):
+        result = ServiceResult.objects.get(pk=result.pk)
+        charged = list(CreditTransaction.objects.filter(type="use").values_list("amount", flat=True))
+    price = Service.objects.get(service_type=code).credit_cost
+    assert (result.status, result.error) == ("completed", "")
+    assert charged == [-price] and result.ai_model == "local-assistant"
+    assert output_check(result.prompt_template, result.result_text).ok
