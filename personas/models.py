@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from accounts.tenancy.models import TenantQuerySet
+from accounts.tenancy.models import TenantModel, TenantQuerySet
 
 from .fields import EncryptedTextField
 
@@ -31,11 +31,10 @@ class Persona(models.Model):
     `{"model": <registry name>, "temperature": 0..2, "max_tokens": 1..model max}`,
     validated by `personas.config.model_config_clean`.
 
-    Decision units (seed 000 `BOT_PERSONAS }|--|{ DECISION_UNITS`): the many-to-many
-    link to the knowledge app's `DecisionUnit` is added by the knowledge issue, as
-    `decision_units = models.ManyToManyField("knowledge.DecisionUnit", through=...)`
-    with a through table that carries `account` (tenant-owned, under row-level
-    security). Nothing here stands in for it until that app exists.
+    Decision units (seed 000 `BOT_PERSONAS }|--|{ DECISION_UNITS`): linked through
+    `PersonaDecisionUnit`, which belongs to the account that owns the unit, so an
+    account can give its own knowledge to a platform persona without another
+    account ever seeing the link (row-level security on the link table).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -90,3 +89,16 @@ class Persona(models.Model):
     @property
     def model_name(self) -> str:
         return str(self.model_config.get("model", ""))
+
+
+class PersonaDecisionUnit(TenantModel):
+    """A decision unit (knowledge base) a persona reads, for the unit's account."""
+
+    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="unit_links")
+    decision_unit = models.ForeignKey("knowledge.DecisionUnit", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "persona", "decision_unit"], name="personas_unit_link_once")
+        ]

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.models import Account, Membership, User
+from accounts.models import Account, Membership, Role, User
 from accounts.tenancy.context import account_context, rls_bypass
 from aiplatform.ai import gateway
 from aiplatform.errors import Forbidden, InvalidInput
@@ -20,7 +20,7 @@ from billing.services.ledger import Reference
 
 from .config import model_config_clean
 from .guard import GuardVerdict, guard_output
-from .models import Persona
+from .models import Persona, PersonaDecisionUnit
 from .rules import persona_can_create, persona_can_edit
 
 EDITABLE = ("name", "role_title", "system_prompt", "model_config", "icon_url")
@@ -114,6 +114,45 @@ def persona_delete(*, persona: Persona, actor: Membership) -> None:
     _check_edit(persona, actor)
     with transaction.atomic(), account_context(persona.account_id):
         Persona.objects.filter(pk=persona.pk, account_id=persona.account_id).delete()
+
+
+# --- knowledge ---------------------------------------------------------------------------
+
+
+def persona_units_set(*, persona: Persona, actor: Membership, unit_ids: list[Any]) -> list[Any]:
+    """Make the actor's account's decision units `unit_ids` the ones this persona reads
+    for that account. Editors of an account persona may; for a platform persona an
+    account's owners and admins may (the link is theirs alone)."""
+    from knowledge.selectors import unit_get_for_account  # knowledge builds on personas, not the reverse
+
+    if persona.account_id is None:
+        if not actor.role_enum.at_least(Role.ADMIN):
+            raise Forbidden("Only owners and admins can give a platform persona your knowledge.")
+    else:
+        _check_edit(persona, actor)
+    with transaction.atomic(), account_context(actor.account_id):
+        account = actor.account
+        units = [unit_get_for_account(account, unit_id) for unit_id in dict.fromkeys(unit_ids)]  # 404 if foreign
+        PersonaDecisionUnit.objects.filter(account=account, persona=persona).exclude(decision_unit__in=units).delete()
+        have = set(
+            PersonaDecisionUnit.objects.filter(account=account, persona=persona).values_list(
+                "decision_unit_id", flat=True
+            )
+        )
+        PersonaDecisionUnit.objects.bulk_create(
+            [PersonaDecisionUnit(account=account, persona=persona, decision_unit=u) for u in units if u.pk not in have]
+        )
+    return [u.pk for u in units]
+
+
+def persona_unit_ids(*, persona: Persona, account: Account) -> list[Any]:
+    """The decision units this persona reads for `account`."""
+    with account_context(account.id):
+        return list(
+            PersonaDecisionUnit.objects.filter(account=account, persona=persona).values_list(
+                "decision_unit_id", flat=True
+            )
+        )
 
 
 # --- preview ---------------------------------------------------------------------------

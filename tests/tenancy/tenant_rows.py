@@ -7,9 +7,32 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from accounts.models import Account, ApiKey, Invitation, Membership, Role
+from accounts.tenancy.context import account_context
 from billing import models as billing
+from chats.models import ChatSession, Message
+from knowledge import models as knowledge
+from personas.models import Persona, PersonaDecisionUnit
+from templates.models import ServiceResult
 from tests.accounts.factories import ApiKeyFactory, InvitationFactory, MembershipFactory, UserFactory
 from tests.billing import factories as bf
+from tests.chats.factories import ChatSessionFactory, conversation
+from tests.knowledge import factories as kf
+from tests.personas.factories import PersonaFactory
+from tests.templates.factories import ServiceResultFactory
+
+
+def _knowledge_rows(account: Account, owner) -> None:
+    document = kf.DocumentFactory(unit=kf.DecisionUnitFactory(account=account, created_by=owner), uploaded_by=owner)
+    kf.ChunkFactory(document=document)
+    kf.StagedChunkFactory(document=document)
+    persona = PersonaFactory(account=account, created_by=owner, name=f"Knowing persona {account.name}")
+    with account_context(account.id):
+        PersonaDecisionUnit.objects.create(account=account, persona=persona, decision_unit=document.unit)
+
+
+def _chat_rows(account: Account, owner) -> None:
+    persona = PersonaFactory(account=account, created_by=owner, name=f"Chat persona {account.name}")
+    conversation(ChatSessionFactory(account=account, user=owner, persona=persona), ("a question", "an answer"))
 
 
 def _billing_rows(account: Account, owner) -> None:
@@ -34,6 +57,16 @@ SEEDERS: dict[type, Callable[[Account, object], None]] = {
     Invitation: lambda account, owner: InvitationFactory(account=account),
     ApiKey: lambda account, owner: ApiKeyFactory(account=account, created_by=owner),
     billing.Wallet: _billing_rows,
+    ChatSession: _chat_rows,
+    Message: lambda account, owner: None,  # filled by _chat_rows
+    # Account personas only: public platform personas (account NULL) are readable without a tenant on purpose.
+    Persona: lambda account, owner: PersonaFactory(account=account, created_by=owner, name=f"Persona {account.name}"),
+    ServiceResult: lambda account, owner: ServiceResultFactory(account=account, user=owner),
+    knowledge.DecisionUnit: _knowledge_rows,
+    **{
+        model: (lambda account, owner: None)  # filled by _knowledge_rows
+        for model in (knowledge.Document, knowledge.Chunk, knowledge.StagedChunk, PersonaDecisionUnit)
+    },
     **{
         model: (lambda account, owner: None)  # filled by _billing_rows
         for model in (
