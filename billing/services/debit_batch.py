@@ -117,10 +117,12 @@ def _send_one(debit: Debit) -> None:
         debit.error = exc
 
 
-# Wallets are spread over a few lanes: debits of one wallet always meet in the same
-# lane (where combining them pays most), while different wallets can be written in
-# parallel. Lanes hold disjoint wallets, so their batches never wait on each other.
-LANES = 4
+# Wallets are spread over lanes: debits of one wallet always meet in the same lane
+# (where combining them pays most), while different wallets are written in parallel
+# as before. Lanes hold disjoint wallets, so their batches never wait on each other.
+# Few lanes made unrelated wallets queue behind each other (1,000 wallets at 4
+# clients: 0.29 of the reference with 4 lanes, 0.42 without batching).
+LANES = 64
 _lanes = [DebitCombiner() for _ in range(LANES)]
 
 
