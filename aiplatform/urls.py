@@ -12,6 +12,8 @@ urlpatterns = [
     path("billing/", include("billing.payment_urls")),
     path("personas/", include("personas.urls")),
     path("services/", include("templates.urls")),
+    path("knowledge/", include("knowledge.urls")),
+    path("chats/", include("chats.urls")),
     path("", include("accounts.urls")),
 ]
 

