@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from accounts.tenancy.context import account_context
 from aiplatform.ai.pricing import MESSAGE_OVERHEAD, estimate_tokens
 from aiplatform.ai.registry import ModelEntry
 from aiplatform.ai.types import ChatMessage
@@ -63,8 +64,11 @@ def passages_for(*, account, persona, query: str, user=None) -> list[Passage]:
     from knowledge.services.retrieval import persona_passages
 
     try:
-        found = persona_passages(account=account, persona=persona, query=query,
-                                 limit=settings.CHAT_RETRIEVAL_PASSAGES, user=user)  # fmt: skip
+        # Its own transaction in the tenant context (retrieval reads tenant rows), after
+        # the answer's rows were committed: no lock is held while the question is embedded.
+        with account_context(account.id):
+            found = persona_passages(account=account, persona=persona, query=query,
+                                     limit=settings.CHAT_RETRIEVAL_PASSAGES, user=user)  # fmt: skip
     except ServiceError as exc:  # e.g. a question longer than a search takes
         log.info("no passages for persona %s: %s", persona.pk, exc.message)
         return []

@@ -7,6 +7,7 @@ an event loop in the test's thread, where Django's ORM refuses to run."""
 from __future__ import annotations
 
 import threading
+from importlib import import_module
 from unittest import mock
 
 import pytest
@@ -40,7 +41,19 @@ def _in_thread(work):
     return box.get("value")
 
 
+def _plans_seeded() -> None:
+    """Transactional tests that ran before this one flushed the plans the billing
+    migration seeds; a subscription needs them."""
+    from django.apps import apps
+
+    from billing.models import Plan
+
+    if not Plan.objects.exists():
+        import_module("billing.migrations.0003_plans_and_packs").load(apps, None)
+
+
 def test_the_result_page_follows_the_run_until_the_answer_arrives(live_server, chat_model, model_server):
+    _plans_seeded()
     t = tenant_setup()
     subscription_for(t.a)
     service_with_template("weekly-reading")
