@@ -16,7 +16,7 @@ from accounts.tenancy.drf import TenantViewSet
 from . import serializers as s
 from .models import ChatSession
 from .selectors import branch_of
-from .services.generation import answer_stop
+from .services.control import answer_stop
 from .services.messages import answer_request
 from .services.sessions import branch_select, session_create, session_delete, session_update
 from .sse import EventStreamRenderer, answer_response

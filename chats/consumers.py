@@ -26,7 +26,7 @@ from aiplatform.errors import InvalidInput, ServiceError
 from .models import Message
 from .selectors import session_get_for_user, streaming_answer
 from .serializers import message_dict
-from .services import generation, streaming
+from .services import control, generation, streaming
 from .services.dbthreads import db
 from .services.messages import answer_request
 
@@ -99,7 +99,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             elif kind == "regenerate":
                 await self._answer(regenerate=content.get("message_id") or "")
             elif kind == "stop":
-                await generation.answer_stop_async(account=self.account, user=self.user, session_id=self.session_id)
+                await control.answer_stop_async(account=self.account, user=self.user, session_id=self.session_id)
             elif kind == "sync":
                 streaming_id = await db(_streaming_id, self.account, self.user, self.session_id)
                 if streaming_id:
@@ -122,7 +122,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _watch(self, message_id: str) -> None:
         self.waiting_sync.add(message_id)
-        await generation.answer_watch(account_id=self.account_id, session_id=self.session_id,
+        await control.answer_watch(account_id=self.account_id, session_id=self.session_id,
                                       reply_to=self.channel_name)  # fmt: skip
         asyncio.get_running_loop().call_later(SYNC_FALLBACK_SECONDS, self._fallback, message_id)
 
@@ -132,7 +132,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _sync_from_snapshot(self, message_id: str) -> None:
         """The owner did not answer (busy or gone): the last snapshot in Redis."""
-        text = await generation.live_text(message_id)
+        text = await control.live_text(message_id)
         if message_id in self.waiting_sync and text is not None:
             self.waiting_sync.discard(message_id)
             await self.send_json(streaming.SyncFrame(type="sync", message_id=message_id, text=text, offset=len(text)))

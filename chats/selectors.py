@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Account, Membership
+from accounts.models import Account
 from aiplatform.errors import NotFound
-from personas.models import PersonaDecisionUnit
+from personas.models import Persona
 
 from .models import ChatSession, Message
 from .services.context import ROLE_OF_SENDER
@@ -39,23 +40,57 @@ def session_get_for_user(account: Account, user, session_id: UUID | str, *, for_
         raise NotFound("There is no such chat.")
 
 
+_SESSION_FIELDS = ("id", "account_id", "user_id", "persona_id", "title", "is_favorite", "active_leaf_id", "last_active",
+                   "created_at")  # fmt: skip
+_PERSONA_FIELDS = ("id", "account_id", "name", "role_title", "system_prompt", "model_config", "is_public")
+# One statement on the hot path of every answer (hand-written: composing it with the
+# ORM cost more time than running it). Row-level security applies as to any query.
+_SESSION_FOR_ANSWER_SQL = f"""
+SELECT {", ".join(f"s.{c}" for c in _SESSION_FIELDS)}, {", ".join(f"p.{c}" for c in _PERSONA_FIELDS)},
+       (SELECT m.role FROM accounts_membership m WHERE m.account_id = s.account_id AND m.user_id = s.user_id),
+       EXISTS (SELECT 1 FROM chats_message a
+                WHERE a.account_id = s.account_id AND a.session_id = s.id AND a.status = 'streaming'),
+       EXISTS (SELECT 1 FROM personas_personadecisionunit u
+                WHERE u.account_id = s.account_id AND u.persona_id = s.persona_id)
+  FROM chats_chatsession s LEFT JOIN personas_persona p ON p.id = s.persona_id
+ WHERE s.account_id = %s AND s.user_id = %s AND s.id = %s
+   FOR UPDATE OF s
+"""
+
+
+def _instance(model, names: tuple[str, ...], values: tuple):
+    """A model instance from raw column values, through each field's database converters."""
+    converted = []
+    for name, value in zip(names, values, strict=True):
+        field = model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") and name != "id" else name)
+        if value is not None:
+            for convert in field.get_db_converters(connection):
+                value = convert(value, field, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, list(names), converted)
+
+
 def session_for_answer(account: Account, user, session_id: UUID | str) -> ChatSession:
     """The chat locked for a new answer, in one statement: with its persona, the
     user's role in the account now (`member_role`, None when no longer a member),
     whether an answer is still streaming in it (`answering`), and whether its
     persona reads decision units in this account (`reads_units`)."""
-    role = Membership.objects.filter(account=account, user=user).values("role")[:1]
-    busy = Message.objects.filter(account=account, session=OuterRef("pk"), status=Message.Status.STREAMING)
-    units = PersonaDecisionUnit.objects.filter(account=account, persona=OuterRef("persona_id"))
-    queryset = (
-        ChatSession.objects.filter(account=account, user=user).select_related("persona")
-        .select_for_update(of=("self",))
-        .annotate(member_role=Subquery(role), answering=Exists(busy), reads_units=Exists(units))
-    )  # fmt: skip
     try:
-        return queryset.get(pk=session_id)
-    except (ChatSession.DoesNotExist, ValidationError, ValueError, TypeError):
+        session_uuid = UUID(str(session_id))
+    except ValueError:
         raise NotFound("There is no such chat.")
+    with connection.cursor() as cur:
+        cur.execute(_SESSION_FOR_ANSWER_SQL, [account.id, user.pk, session_uuid])
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound("There is no such chat.")
+    n, k = len(_SESSION_FIELDS), len(_PERSONA_FIELDS)
+    session = _instance(ChatSession, _SESSION_FIELDS, row[:n])
+    persona_row = row[n : n + k]
+    # RLS hides a persona the account may no longer read: the join then finds nothing.
+    session.persona = _instance(Persona, _PERSONA_FIELDS, persona_row) if persona_row[0] is not None else None
+    session.member_role, session.answering, session.reads_units = row[n + k :]
+    return session
 
 
 def message_get_in_session(session: ChatSession, message_id: UUID | str) -> Message:

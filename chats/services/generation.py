@@ -25,31 +25,25 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import redis.asyncio as aioredis
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from accounts.tenancy.context import account_context
 from aiplatform.ai import gateway
 from aiplatform.ai.pricing import credits_for, estimate_tokens
-from aiplatform.errors import Conflict
 from billing.services.ledger import Reference
 from personas.guard import guard_output
 
 from ..models import Message
-from ..selectors import session_get_for_user, streaming_answer
+from ..serializers import message_dict
 from . import streaming
-from .dbthreads import db, lane
+from .dbthreads import lane
 from .messages import REFERENCE_TYPE, Finished, Outcome, Prepared, answer_finish
-from .ratelimits import _client as redis_sync
 
 log = logging.getLogger("chats.generation")
 
@@ -270,7 +264,9 @@ class Registry:
             await asyncio.wait_for(asyncio.gather(*running), timeout=5)
         for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            # Bounded: a task of a loop that is being torn down may never get to run again.
+            await asyncio.wait(list(self._tasks), timeout=2)
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -324,12 +320,6 @@ def registry() -> Registry:
 # --- one answer -----------------------------------------------------------------------
 
 
-def message_payload(message: Message) -> dict[str, Any]:
-    from ..serializers import message_dict
-
-    return message_dict(message)
-
-
 async def _run(gen: Generation) -> None:
     async with lane():  # the answer's database calls (the gateway's too) on one lane: see dbthreads.py
         await _generate(gen)
@@ -337,7 +327,7 @@ async def _run(gen: Generation) -> None:
 
 async def _generate(gen: Generation) -> None:
     p, reg = gen.prepared, gen.registry
-    frames = [streaming.MessageFrame(type="message", message_id=gen.message_id, message=message_payload(m))
+    frames = [streaming.MessageFrame(type="message", message_id=gen.message_id, message=message_dict(m))
               for m in (p.user_message, p.answer) if m is not None]  # fmt: skip
     for frame in frames:
         reg.publish("group_send", gen.group, {"type": streaming.FRAME, "frame": frame})
@@ -442,70 +432,3 @@ async def _announce_end(gen: Generation, outcome: Outcome) -> None:
         frame = end_frame(result.message, result.title)
     await gen.send_direct(frame)
     gen.registry.publish("group_send", gen.group, {"type": streaming.FRAME, "frame": frame})
-
-
-# --- stopping and watching from anywhere -------------------------------------------------
-
-
-def _stop_elsewhere(account_id, session_id, message_id) -> None:
-    """Ask whichever process runs the answer to stop it: on its control group, and in
-    Redis for the snapshot loop in case the owner was not listening yet."""
-    redis_sync().set(streaming.stop_key(message_id), "1", ex=settings.CHAT_GENERATION_TIMEOUT_SECONDS)
-    layer = get_channel_layer()
-    async_to_sync(layer.group_send)(
-        streaming.control_group(account_id, session_id), {"type": streaming.STOP, "session_id": str(session_id)}
-    )
-
-
-def answer_stop(*, account, user, session_id, wait: bool = False) -> Message:
-    """Stop the answer streaming in a chat (from any process); with `wait`, wait up
-    to CHAT_STOP_WAIT_SECONDS for its final state. Conflict when nothing streams."""
-    with account_context(account.id):
-        session = session_get_for_user(account, user, session_id)
-        answer = streaming_answer(session)
-    if answer is None:
-        raise Conflict("No answer is being written in this chat.", code="nothing_to_stop")
-    _stop_elsewhere(account.id, session.pk, answer.pk)
-    deadline = time.monotonic() + (settings.CHAT_STOP_WAIT_SECONDS if wait else 0)
-    while True:
-        with account_context(account.id):
-            answer = Message.objects.get(account=account, pk=answer.pk)
-        if answer.is_final or time.monotonic() >= deadline:
-            return answer
-        time.sleep(0.05)
-
-
-async def answer_stop_async(*, account, user, session_id) -> None:
-    """A socket's stop: straight to the task when this process runs the answer (no
-    Redis), else through the answer's control group. Conflict when nothing streams."""
-    if registry().stop_local(str(session_id)):
-        return
-
-    def elsewhere() -> None:
-        with account_context(account.id):
-            answer = streaming_answer(session_get_for_user(account, user, session_id))
-        if answer is None:
-            raise Conflict("No answer is being written in this chat.", code="nothing_to_stop")
-        _stop_elsewhere(account.id, session_id, answer.pk)
-
-    await db(elsewhere)
-
-
-async def answer_watch(*, account_id, session_id, reply_to: str) -> None:
-    """Ask the process that runs the session's answer for the text so far (a `sync`
-    frame to `reply_to`) and for the frames that follow."""
-    layer = get_channel_layer()
-    await layer.group_send(
-        streaming.control_group(account_id, session_id),
-        {"type": streaming.WATCH, "session_id": str(session_id), "reply_to": reply_to},
-    )
-
-
-async def live_text(message_id) -> str | None:
-    """The last snapshot of an answer in progress (when its process does not answer)."""
-    client = aioredis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
-    try:
-        text = await client.hget(streaming.live_key(message_id), "text")
-    finally:
-        await client.aclose()
-    return text.decode() if text is not None else None

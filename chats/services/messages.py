@@ -38,7 +38,7 @@ from ..models import ChatSession, Message
 from ..selectors import history_of, message_get_in_session, session_for_answer
 from . import context
 from .ratelimits import answer_slot_acquire, answer_slot_release
-from .sessions import session_touch, title_from
+from .sessions import title_from
 
 log = logging.getLogger("chats")
 
@@ -138,6 +138,7 @@ def answer_request(
 
 def _prepare(account, user, session_id, question, edit_of, regenerate, answer_id) -> Prepared:
     with account_context(account.id):
+        _commit_without_waiting_for_disk()
         session = session_for_answer(account, user, session_id)
         # Checked on every message: a member removed (or made a viewer) mid-connection stops here.
         if session.member_role is None or not Role(session.member_role).at_least(Role.MEMBER):
@@ -196,8 +197,7 @@ def _prepare(account, user, session_id, question, edit_of, regenerate, answer_id
         )  # fmt: skip
         if user_message is not None:
             answer.created_at = user_message.created_at + timedelta(microseconds=1)
-        Message.objects.bulk_create([m for m in (user_message, answer) if m is not None])  # one INSERT
-        session_touch(session, leaf=answer)
+        _store(session, [m for m in (user_message, answer) if m is not None])
     prompt = draft
     if session.reads_units:
         passages = context.passages_for(account=account, persona=persona, query=question, user=user)
@@ -210,6 +210,42 @@ def _prepare(account, user, session_id, question, edit_of, regenerate, answer_id
         answer=answer, entry=entry, temperature=config.get("temperature"), max_tokens=max_tokens, prompt=prompt,
         system_prompt=persona.system_prompt, reservation_id=reservation_id, first_exchange=not session.title,
     )  # fmt: skip
+
+
+_MESSAGE_COLUMNS = ("id", "account_id", "session_id", "parent_id", "sender", "content", "status", "model",
+                    "reservation_id", "created_at")  # fmt: skip
+_MESSAGE_TYPES = {"id": "uuid", "account_id": "uuid", "session_id": "uuid", "parent_id": "uuid",
+                  "reservation_id": "uuid", "created_at": "timestamptz"}  # fmt: skip
+
+
+def _store(session: ChatSession, messages: list[Message]) -> None:
+    """Insert the messages and make the last one the chat's active leaf, in one
+    statement (the hot path of every answer; the leaf's foreign key is checked at
+    commit). The other columns take their defaults."""
+    row = "(" + ", ".join(f"%s::{_MESSAGE_TYPES.get(c, 'text')}" for c in _MESSAGE_COLUMNS) + ")"
+    rows = ", ".join([row] * len(messages))
+    sql = (
+        f"WITH stored AS (INSERT INTO chats_message ({', '.join(_MESSAGE_COLUMNS)}, error_code, error_message,"
+        f" tokens_in, tokens_out, credits_charged, citations) SELECT *, '', '', 0, 0, 0, '[]'::jsonb FROM"
+        f" (VALUES {rows}) AS v RETURNING 1)"
+        " UPDATE chats_chatsession SET active_leaf_id = %s, last_active = %s WHERE id = %s AND account_id = %s"
+    )  # fmt: skip
+    params = [getattr(m, c) for m in messages for c in _MESSAGE_COLUMNS]
+    now = timezone.now()
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, messages[-1].pk, now, session.pk, session.account_id])
+    session.active_leaf, session.last_active = messages[-1], now
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """This transaction's commit returns before its WAL reaches the disk (PostgreSQL
+    `synchronous_commit = off`, this transaction only): the wait is on every answer's
+    time to first token. A database crash in the next few hundred milliseconds can
+    lose the whole transaction, never part of it: the question, the placeholder and
+    the credit hold go together (nothing is charged by a hold). The charge itself
+    (the gateway's settle) commits durably."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT set_config('synchronous_commit', 'off', true)")
 
 
 @dataclass(frozen=True)

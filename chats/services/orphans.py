@@ -30,7 +30,7 @@ from billing.services.usage import usage_record
 from ..models import Message
 from . import streaming
 from .messages import FEATURE, REFERENCE_TYPE, Outcome, hold_close
-from .ratelimits import _client, answer_slot_release
+from .ratelimits import answer_slot_release, redis_client
 
 log = logging.getLogger("chats.orphans")
 
@@ -53,7 +53,7 @@ def orphans_close() -> int:
         )
     if not candidates:
         return 0
-    client = _client()
+    client = redis_client()
     pipe = client.pipeline(transaction=False)
     for _, message_id, _ in candidates:
         pipe.hgetall(streaming.live_key(message_id))

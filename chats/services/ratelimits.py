@@ -80,16 +80,17 @@ class Limits:
 
 
 @lru_cache(maxsize=1)
-def _client() -> redis.Redis:
+def redis_client() -> redis.Redis:
+    """The process's Redis client (the cache database), for the chats' own keys."""
     return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
 
 
 @lru_cache(maxsize=1)
 def _script():
-    return _client().register_script(_ACQUIRE)
+    return redis_client().register_script(_ACQUIRE)
 
 
-def _keys(account_id, user_id) -> list[str]:
+def limit_keys(account_id, user_id) -> list[str]:
     return [
         f"aip:chat:rl:user:{account_id}:{user_id}",
         f"aip:chat:rl:account:{account_id}",
@@ -103,7 +104,7 @@ def answer_slot_acquire(*, account_id, user_id, answer_id) -> None:
     with `retry_after` in seconds."""
     limits = Limits.from_settings()
     which, wait_ms = _script()(
-        keys=_keys(account_id, user_id),
+        keys=limit_keys(account_id, user_id),
         args=[
             time.time(), WINDOW, settings.CHAT_GENERATION_TIMEOUT_SECONDS,
             limits.user_per_minute, limits.account_per_minute, limits.user_concurrent, limits.account_concurrent,
@@ -123,8 +124,8 @@ def answer_slot_acquire(*, account_id, user_id, answer_id) -> None:
 
 
 def answer_slot_release(*, account_id, user_id, answer_id) -> None:
-    pipe = _client().pipeline(transaction=False)
-    keys = _keys(account_id, user_id)
+    pipe = redis_client().pipeline(transaction=False)
+    keys = limit_keys(account_id, user_id)
     pipe.zrem(keys[2], str(answer_id))
     pipe.zrem(keys[3], str(answer_id))
     pipe.execute()

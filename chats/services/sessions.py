@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.utils import timezone
-
 from accounts.models import Account
 from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict, InvalidInput
@@ -73,7 +71,7 @@ def session_update(*, account: Account, user, session_id, **changes: Any) -> Cha
 def session_delete(*, account: Account, user, session_id) -> None:
     """Delete a chat and its messages. An answer still streaming is stopped first
     (it is charged for what was generated), so nothing is left holding credits."""
-    from .generation import answer_stop  # generation imports this module
+    from .control import answer_stop  # control imports generation, which imports this module
 
     with account_context(account.id):
         session = session_get_for_user(account, user, session_id)
@@ -96,13 +94,3 @@ def branch_select(*, account: Account, user, session_id, message_id) -> ChatSess
         session.active_leaf = deepest_leaf(children, by_id[str(message_id)])
         session.save(update_fields=["active_leaf"])
     return session
-
-
-def session_touch(session: ChatSession, *, leaf: Message | None = None) -> None:
-    """Mark activity (and move the active leaf); the caller holds the tenant context."""
-    session.last_active = timezone.now()
-    fields = ["last_active"]
-    if leaf is not None:
-        session.active_leaf = leaf
-        fields.append("active_leaf")
-    session.save(update_fields=fields)

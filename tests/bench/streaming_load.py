@@ -1,7 +1,7 @@
 """Many chat answers streaming at once through one uvicorn process, and many idle
 chat sockets held by it.
 
-`python -m tests.bench streaming_load [--sessions 500] [--rounds 3] [--token-delay 0.1] [--ramp 10]
+`python -m tests.bench streaming_load [--sessions 500] [--rounds 3] [--token-delay 0.1] [--ramp 30]
  [--window 10] [--direct 20] [--idle 1000] [--levels 100,250] [--keep]`
 
 * streaming: `--sessions` websockets (10 chats per user, one user per account), all
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per level (default 3)")
     parser.add_argument("--token-delay", type=float, default=0.1, help="seconds between words (default 0.1)")
     parser.add_argument("--direct", type=int, default=20, help="reference streams read directly per round (20)")
-    parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which the answers start (default 10)")
+    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which the answers start (default 30)")
     parser.add_argument("--window", type=float, default=10.0, help="seconds measured with all streaming (10)")
     parser.add_argument("--idle", type=int, default=1000, help="idle sockets held at once (default 1000)")
     parser.add_argument(
@@ -106,6 +106,8 @@ async def _open(chats, pairs, *, batch: int = 50) -> list:
 
 
 async def _idle(args, stack, chats) -> dict:
+    if args.idle <= 0:
+        return {}
     app = stack.app_process()
     pairs = chats.pairs()
     pairs = (pairs * 2)[: args.idle]  # two sockets per chat: two tabs

@@ -70,3 +70,21 @@ def test_a_long_conversation_is_trimmed_to_the_context_window(tenants, chat, cha
     assert len(kept) < 20 and prepared.prompt.dropped == 20 - len(kept)
     assert prepared.prompt.tokens <= 500 - 100
     assert prepared.prompt.messages[-1].content == "And now?"
+
+
+@pytest.mark.django_db
+def test_a_free_model_holds_no_credits(tenants, chat, chat_model, model_server):
+    from chats.services.messages import answer_request
+    from tests.chats.conftest import holds, messages_of
+
+    # given a model that costs nothing
+    AiModel.objects.filter(name="test-model").update(credits_in_per_1k=0, credits_out_per_1k=0)
+
+    # when alice asks
+    prepared = answer_request(account=tenants.a, user=tenants.alice, session_id=chat.pk, content="Free?")
+
+    # then the question and the placeholder are stored, and nothing is held
+    assert prepared.reservation_id is None
+    assert [(m.sender, m.status, m.reservation_id) for m in messages_of(chat)] == [
+        ("user", "complete", None), ("bot", "streaming", None)]  # fmt: skip
+    assert holds(tenants.a) == []

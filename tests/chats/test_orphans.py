@@ -14,7 +14,7 @@ from aiplatform.ai.pricing import estimate_tokens
 from chats.models import Message
 from chats.services import streaming
 from chats.services.messages import answer_request
-from chats.services.ratelimits import _client, _keys
+from chats.services.ratelimits import limit_keys, redis_client
 from chats.tasks import orphans_close
 from tests.chats.conftest import balance, burns, holds, messages_of, usage
 
@@ -29,7 +29,7 @@ def dead_answer(tenants, chat, *, minutes_ago: int, snapshot: str | None, beat_a
     with account_context(tenants.a.id):
         Message.objects.filter(pk=prepared.answer.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
     if snapshot is not None:
-        _client().hset(streaming.live_key(prepared.answer_id), mapping={
+        redis_client().hset(streaming.live_key(prepared.answer_id), mapping={
             "text": snapshot, "beat": f"{time.time() - beat_ago:.3f}", "prompt_tokens": prepared.prompt.tokens,
         })  # fmt: skip
     return prepared
@@ -42,8 +42,8 @@ def answer_of(chat) -> Message:
 
 def running_slots(tenants) -> tuple[int, int]:
     """Answers in progress counted for alice, and for her account."""
-    user_key, account_key = _keys(tenants.a.id, tenants.alice.pk)[2:]
-    return _client().zcard(user_key), _client().zcard(account_key)
+    user_key, account_key = limit_keys(tenants.a.id, tenants.alice.pk)[2:]
+    return redis_client().zcard(user_key), redis_client().zcard(account_key)
 
 
 def test_an_orphan_is_closed_with_its_last_snapshot_and_charged_for_it(tenants, chat, model_server):
@@ -68,7 +68,7 @@ def test_an_orphan_is_closed_with_its_last_snapshot_and_charged_for_it(tenants, 
     assert usage(tenants.a) == [("error", tokens_in, tokens_out, price)]
     # and its answer slot and live state are gone
     assert running_slots(tenants) == (0, 0)
-    assert _client().exists(streaming.live_key(prepared.answer_id)) == 0
+    assert redis_client().exists(streaming.live_key(prepared.answer_id)) == 0
     # and a second run finds nothing
     assert orphans_close.apply().get() == 0
 
