@@ -14,6 +14,7 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
 
 from accounts.models import Account
 from aiplatform.ai.registry import model_names
@@ -22,7 +23,7 @@ from aiplatform.flash import service_error_text
 
 from .config import DEFAULT_TEMPERATURE
 from .forms import PreviewForm
-from .models import Persona
+from .models import Persona, PersonaDecisionUnit
 from .services import persona_fields_clean, persona_preview
 
 
@@ -102,11 +103,12 @@ class PersonaAdmin(admin.ModelAdmin):
     search_fields = ["name", "role_title", "account__name"]
     list_select_related = ["account"]
     autocomplete_fields = ["account"]
-    readonly_fields = ["created_by", "created_at", "updated_at"]
+    readonly_fields = ["knowledge_links", "created_by", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["account", "name", "role_title", "icon_url", "is_public"]}),
         ("Model", {"fields": ["model", "temperature", "max_tokens"]}),
         ("Instructions", {"fields": ["system_prompt"], "description": "Encrypted at rest; users never see it."}),
+        ("Knowledge", {"fields": ["knowledge_links"], "description": "Accounts choose these on the persona's page."}),
         ("History", {"fields": ["created_by", "created_at", "updated_at"]}),
     ]
 
@@ -117,6 +119,16 @@ class PersonaAdmin(admin.ModelAdmin):
     @admin.display(description="model")
     def model_used(self, obj: Persona) -> str:
         return obj.model_name
+
+    @admin.display(description="decision units read")
+    def knowledge_links(self, obj: Persona) -> str:
+        links = (
+            PersonaDecisionUnit.objects.filter(persona=obj)
+            .select_related("account", "decision_unit")
+            .order_by("account__name", "decision_unit__name")
+        )
+        rows = format_html_join("", "<div>{}: {}</div>", ((x.account.name, x.decision_unit.name) for x in links))
+        return rows or "—"
 
     def save_model(self, request, obj, form, change):
         if not change:

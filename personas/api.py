@@ -10,6 +10,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Role
@@ -17,8 +18,8 @@ from accounts.tenancy.drf import TenantRolePermission
 from aiplatform.api.pagination import PageNumberPagination
 
 from . import serializers as s
-from .selectors import persona_get_for_account, personas_visible_to
-from .services import persona_create, persona_delete, persona_update
+from .selectors import persona_get_for_account, persona_units, personas_visible_to
+from .services import persona_create, persona_delete, persona_units_set, persona_update
 
 _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
@@ -90,3 +91,24 @@ class PersonaViewSet(viewsets.ViewSet):
     def destroy(self, request, pk=None):
         persona_delete(persona=persona_get_for_account(self.account, pk), actor=self.membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], parameters=[_ID], responses=s.PersonaKnowledgeSerializer)
+    @extend_schema(
+        methods=["PUT"],
+        parameters=[_ID],
+        request=s.PersonaKnowledgeWriteSerializer,
+        responses=s.PersonaKnowledgeSerializer,
+    )
+    @action(detail=True, methods=["get", "put"])
+    def knowledge(self, request, pk=None):
+        """The active account's decision units this persona reads (chats retrieve from
+        them). PUT replaces the set: editors of an account persona, owners and admins
+        for a platform persona. The link is the account's own; other accounts never see it."""
+        # The persona first: a foreign id is 404 whatever the body says.
+        persona = persona_get_for_account(self.account, pk)
+        if request.method == "PUT":
+            data = s.PersonaKnowledgeWriteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            persona_units_set(persona=persona, actor=self.membership, unit_ids=data.validated_data["decision_units"])
+        units = persona_units(self.account, persona)
+        return Response(s.PersonaKnowledgeSerializer({"decision_units": units}).data)

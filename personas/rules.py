@@ -7,6 +7,9 @@ and the services.
   edits and deletes the ones they created.
 * The system prompt is shown exactly to those who may edit the persona (and to
   operators, in the admin only): reading a persona is not reading its prompt.
+* Which of an account's decision units a persona reads is chosen by those who
+  may edit an account persona, and for a platform persona by the account's
+  owners and admins (the link is the account's own, not the platform's).
 """
 
 from __future__ import annotations
@@ -32,4 +35,12 @@ def persona_can_edit(persona: Persona, membership: Membership | None) -> bool:
 
 
 def persona_can_see_prompt(persona: Persona, membership: Membership | None) -> bool:
+    return persona_can_edit(persona, membership)
+
+
+def persona_can_set_units(persona: Persona, membership: Membership | None) -> bool:
+    if membership is None:
+        return False
+    if persona.account_id is None:
+        return membership.role_enum.at_least(Role.ADMIN)
     return persona_can_edit(persona, membership)

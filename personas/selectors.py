@@ -3,6 +3,7 @@ is NotFound (404), whether it is missing, another account's, or a platform draft
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -11,7 +12,10 @@ from django.db.models import F, Q, QuerySet
 from accounts.models import Account
 from aiplatform.errors import NotFound
 
-from .models import Persona
+from .models import Persona, PersonaDecisionUnit
+
+if TYPE_CHECKING:
+    from knowledge.models import DecisionUnit
 
 SCOPES = ("platform", "account")
 
@@ -35,3 +39,17 @@ def persona_get_for_account(account: Account | None, persona_id: UUID | str) -> 
         return personas_visible_to(account).get(pk=persona_id)
     except (Persona.DoesNotExist, ValidationError, ValueError, TypeError):
         raise NotFound("There is no such persona.")
+
+
+def persona_unit_choices(account: Account) -> QuerySet[DecisionUnit]:
+    """The account's decision units a persona can be given, with document counts, by name."""
+    from knowledge.selectors import units_for_account  # knowledge builds on personas, not the reverse
+
+    return units_for_account(account)
+
+
+def persona_units(account: Account, persona: Persona) -> QuerySet[DecisionUnit]:
+    """The account's decision units this persona reads, like `persona_unit_choices`
+    (one query, however many)."""
+    linked = PersonaDecisionUnit.objects.filter(account=account, persona=persona).values("decision_unit_id")
+    return persona_unit_choices(account).filter(pk__in=linked)

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from .models import Persona
 from .rules import persona_can_edit
 from .selectors import SCOPES
+from .services import MAX_PERSONA_UNITS
 
 
 class ModelConfigSerializer(serializers.Serializer):
@@ -60,3 +61,42 @@ class PersonaWriteSerializer(serializers.Serializer):
 class PersonaQuerySerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=SCOPES, required=False)
     search = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class PersonaUnitSerializer(serializers.Serializer):
+    """A decision unit the persona reads, in brief (the full unit is at /api/v1/decision-units/<id>/)."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    document_count = serializers.IntegerField()
+    chunk_count = serializers.IntegerField()
+
+
+class PersonaKnowledgeSerializer(serializers.Serializer):
+    decision_units = PersonaUnitSerializer(many=True)
+
+
+class UuidListField(serializers.ListField):
+    """A list of UUIDs whose item errors come flat ("Item 2: Must be a valid UUID."),
+    as the API's error shape expects, rather than DRF's nested {index: [...]}."""
+
+    child = serializers.UUIDField()
+
+    def run_child_validation(self, data):
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(
+                [f"Item {index + 1}: {' '.join(map(str, errors))}" for index, errors in exc.detail.items()]
+            )
+
+
+class PersonaKnowledgeWriteSerializer(serializers.Serializer):
+    decision_units = UuidListField(
+        max_length=MAX_PERSONA_UNITS,
+        help_text="Ids of the active account's decision units; replaces the set. Duplicates count once.",
+    )
+
+    def validate_decision_units(self, value: list) -> list:
+        return list(dict.fromkeys(value))

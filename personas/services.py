@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.models import Account, Membership, Role, User
+from accounts.models import Account, Membership, User
 from accounts.tenancy.context import account_context, rls_bypass
 from aiplatform.ai import gateway
 from aiplatform.errors import Forbidden, InvalidInput
@@ -21,11 +21,12 @@ from billing.services.ledger import Reference
 from .config import model_config_clean
 from .guard import GuardVerdict, guard_output
 from .models import Persona, PersonaDecisionUnit
-from .rules import persona_can_create, persona_can_edit
+from .rules import persona_can_create, persona_can_edit, persona_can_set_units
 
 EDITABLE = ("name", "role_title", "system_prompt", "model_config", "icon_url")
 MAX_PROMPT_CHARS = 20_000
 MAX_PREVIEW_CHARS = 4_000
+MAX_PERSONA_UNITS = 100  # decision units one persona reads per account
 WITHHELD_ANSWER = "I can't share my instructions. Ask me something about my area of expertise instead."
 PREVIEW_FEATURE = "persona_preview"
 
@@ -122,17 +123,27 @@ def persona_delete(*, persona: Persona, actor: Membership) -> None:
 def persona_units_set(*, persona: Persona, actor: Membership, unit_ids: list[Any]) -> list[Any]:
     """Make the actor's account's decision units `unit_ids` the ones this persona reads
     for that account. Editors of an account persona may; for a platform persona an
-    account's owners and admins may (the link is theirs alone)."""
+    account's owners and admins may (the link is theirs alone). See
+    `rules.persona_can_set_units`."""
     from knowledge.selectors import unit_get_for_account  # knowledge builds on personas, not the reverse
 
-    if persona.account_id is None:
-        if not actor.role_enum.at_least(Role.ADMIN):
-            raise Forbidden("Only owners and admins can give a platform persona your knowledge.")
-    else:
-        _check_edit(persona, actor)
+    if not persona_can_set_units(persona, actor):
+        raise Forbidden(
+            "Only owners and admins can give a platform persona your knowledge."
+            if persona.is_platform
+            else "Only owners, admins and the persona's creator can change it."
+        )
+    unit_ids = list(dict.fromkeys(unit_ids))
+    if len(unit_ids) > MAX_PERSONA_UNITS:
+        # Each id is looked up on its own: the cap bounds the work of one request.
+        raise InvalidInput(
+            "Too many decision units.",
+            fields={"decision_units": [f"A persona reads at most {MAX_PERSONA_UNITS} decision units."]},
+        )
     with transaction.atomic(), account_context(actor.account_id):
         account = actor.account
-        units = [unit_get_for_account(account, unit_id) for unit_id in dict.fromkeys(unit_ids)]  # 404 if foreign
+        found = [unit_get_for_account(account, unit_id) for unit_id in unit_ids]  # 404 if foreign
+        units = list({u.pk: u for u in found}.values())  # "ABC…" and "abc…" name one unit
         PersonaDecisionUnit.objects.filter(account=account, persona=persona).exclude(decision_unit__in=units).delete()
         have = set(
             PersonaDecisionUnit.objects.filter(account=account, persona=persona).values_list(

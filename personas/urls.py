@@ -12,4 +12,5 @@ urlpatterns = [
     path("<uuid:pk>/", views.DetailView.as_view(), name="detail"),
     path("<uuid:pk>/edit/", views.EditView.as_view(), name="edit"),
     path("<uuid:pk>/delete/", views.DeleteView.as_view(), name="delete"),
+    path("<uuid:pk>/knowledge/", views.KnowledgeView.as_view(), name="knowledge"),
 ]

@@ -1,4 +1,5 @@
-"""Persona pages: the gallery, a persona's page, the editor and deletion.
+"""Persona pages: the gallery, a persona's page, the editor, deletion, and the
+choice of the account's decision units a persona reads.
 
 Every persona is fetched through `persona_get_for_account`, so another account's
 persona is a 404 on every page and method. Reading a persona is open to every
@@ -17,13 +18,13 @@ from django.views import View
 from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
 from aiplatform.errors import Forbidden, InvalidInput, NotFound
-from aiplatform.flash import service_error_text
+from aiplatform.flash import run_and_report, service_error_text
 
 from .forms import PersonaForm
 from .models import Persona
-from .rules import persona_can_create, persona_can_edit, persona_can_see_prompt
-from .selectors import SCOPES, persona_get_for_account, personas_visible_to
-from .services import persona_create, persona_delete, persona_update
+from .rules import persona_can_create, persona_can_edit, persona_can_see_prompt, persona_can_set_units
+from .selectors import SCOPES, persona_get_for_account, persona_unit_choices, persona_units, personas_visible_to
+from .services import persona_create, persona_delete, persona_units_set, persona_update
 
 
 class _PersonaView(TenantViewMixin, View):
@@ -65,6 +66,7 @@ class GalleryView(_PersonaView):
 class DetailView(_PersonaView):
     def get(self, request, pk):
         persona = self.persona(pk)
+        can_set_units = persona_can_set_units(persona, self.membership)
         return render(
             request,
             "personas/detail.html",
@@ -72,8 +74,28 @@ class DetailView(_PersonaView):
                 "persona": persona,
                 "can_edit": persona_can_edit(persona, self.membership),
                 "show_prompt": persona_can_see_prompt(persona, self.membership),
+                "linked_units": list(persona_units(self.account, persona)),
+                "can_set_units": can_set_units,
+                # Only those who may choose are offered the account's other units.
+                "unit_choices": list(persona_unit_choices(self.account)) if can_set_units else [],
             },
         )
+
+
+class KnowledgeView(_PersonaView):
+    """Saves the persona page's knowledge form: the checked units replace the set."""
+
+    required_role = Role.MEMBER
+
+    def post(self, request, pk):
+        persona = self.persona(pk)
+        unit_ids = request.POST.getlist("decision_units")
+        run_and_report(
+            request,
+            lambda: persona_units_set(persona=persona, actor=self.membership, unit_ids=unit_ids),
+            lambda ids: f"Saved: “{persona.name}” reads {len(ids)} decision unit{'' if len(ids) == 1 else 's'}.",
+        )
+        return redirect("personas:detail", pk=persona.pk)
 
 
 class CreateView(_PersonaView):
