@@ -25,7 +25,6 @@ from aiplatform.errors import InvalidInput, ServiceError
 
 from .models import Message
 from .selectors import session_get_for_user, streaming_answer
-from .serializers import message_dict
 from .services import control, generation, streaming
 from .services.dbthreads import db
 from .services.messages import answer_request
@@ -113,11 +112,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         prepared = await db(answer_request, account=self.account, user=self.user, session_id=self.session_id,
                             **request)  # fmt: skip
         self.direct_ids.append(prepared.answer_id)
-        for message in (prepared.user_message, prepared.answer):
-            if message is not None:
-                await self.send_json(streaming.MessageFrame(
-                    type="message", message_id=prepared.answer_id, message=message_dict(message)
-                ))  # fmt: skip
+        # The task sends this socket the question and the placeholder, then the tokens.
         generation.registry().start(prepared, sink=self.sink)
 
     async def _watch(self, message_id: str) -> None:

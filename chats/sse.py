@@ -18,8 +18,7 @@ from collections.abc import AsyncIterator
 from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 
-from .serializers import message_dict
-from .services import generation, streaming
+from .services import generation
 from .services.messages import Prepared
 
 CONTENT_TYPE = "text/event-stream"
@@ -32,11 +31,7 @@ def event(frame: dict) -> bytes:
 async def _events(prepared: Prepared) -> AsyncIterator[bytes]:
     queue: asyncio.Queue[dict] = asyncio.Queue()
     sink = queue.put  # one bound method: `detach` compares identity
-    for message in (prepared.user_message, prepared.answer):
-        if message is not None:
-            yield event(streaming.MessageFrame(type="message", message_id=prepared.answer_id,
-                                               message=message_dict(message)))  # fmt: skip
-    gen = generation.registry().start(prepared, sink=sink)
+    gen = generation.registry().start(prepared, sink=sink)  # the question and placeholder frames come first
     try:
         while True:
             frame = await queue.get()

@@ -53,7 +53,8 @@ def _scoped(name: str, value: str) -> Iterator[None]:
     with transaction.atomic():
         previous = _swap(name, value)
         yield
-        _swap(name, previous)
+        if previous != value:  # the same tenant nested (the common case) has nothing to restore
+            _swap(name, previous)
 
 
 def account_context(account_id: UUID | str | None) -> contextmanager:

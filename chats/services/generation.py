@@ -74,6 +74,9 @@ class Generation:
         self.watched = False
         self.reader: asyncio.Task | None = None
         self.finished = asyncio.Event()
+        # The question and placeholder frames go to the socket that asked before any
+        # token: sent by the task while the provider prepares its first token.
+        self.introduced = asyncio.Event()
         self.result: Finished | None = None
         self.direct = streaming.Outlet(self.registry.direct_interval, self._to_sink) if self.sink else None
         self.broadcast = streaming.Outlet(self.registry.group_interval, self._to_group)
@@ -117,6 +120,8 @@ class Generation:
         self.registry.publish("group_send", self.group, {"type": streaming.FRAME, "frame": frame})
 
     async def send_direct(self, frame: dict) -> None:
+        if not self.introduced.is_set():
+            await self.introduced.wait()
         sink = self.sink
         if sink is None:
             return
@@ -128,6 +133,18 @@ class Generation:
     def detach(self, sink: Sink) -> None:
         if self.sink is sink:
             self.sink, self.direct = None, None
+
+    async def introduce(self, frames: list[dict]) -> None:
+        try:
+            for frame in frames:
+                if self.sink is None:
+                    break
+                try:
+                    await self.sink(frame)
+                except Exception:  # the socket went away before the answer started
+                    self.detach(self.sink)
+        finally:
+            self.introduced.set()
 
     async def flush(self) -> None:
         if self.direct is not None:
@@ -343,6 +360,7 @@ async def _generate(gen: Generation) -> None:
     gen.reader = asyncio.ensure_future(_read(gen, stream))
     if gen.stop_reason:  # stopped before it started
         gen.reader.cancel()
+    await gen.introduce(frames)  # while the reader waits for the provider's first token
     try:
         await gen.reader
     except asyncio.CancelledError:

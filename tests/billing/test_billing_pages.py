@@ -39,11 +39,11 @@ SITE = "https://app.example.com"
 # or create in its tenant context: 5); the ledger's count and page; the chart's
 # three; the shut-off banner; rules, packs and recent payments (admins); the
 # account switcher; release. The badge reuses the page's wallet.
-WALLET_QUERIES = 22  # includes the saved card
+WALLET_QUERIES = 21  # includes the saved card
 # User and context (5); usage summary (3); subscription with its wallet (10);
 # cost controls; spend today and this month; plans; limits (4); badge; account
 # switcher; release.
-USAGE_QUERIES = 29
+USAGE_QUERIES = 27
 
 
 @pytest.fixture(autouse=True)
