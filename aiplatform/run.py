@@ -65,7 +65,8 @@ def main() -> int:
     manager.add_process(
         "web",
         f"{py} -m uvicorn aiplatform.asgi:application --host {host} --port {port}"
-        " --ws websockets-sansio --lifespan off",
+        # Chat frames are a few words of JSON: compressing each costs more CPU than it saves.
+        " --ws websockets-sansio --ws-per-message-deflate false --lifespan off",
         env=env,
     )
     manager.add_process("worker", f"{py} -m celery -A aiplatform worker -l info --concurrency 2 -Q default", env=env)

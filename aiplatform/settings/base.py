@@ -332,6 +332,9 @@ AI_ANTHROPIC_API_KEY = env("AI_ANTHROPIC_API_KEY", default="")
 AI_TIMEOUT = env.float("AI_TIMEOUT", default=60.0)  # seconds to wait for the next byte of an answer
 AI_CONNECT_TIMEOUT = env.float("AI_CONNECT_TIMEOUT", default=5.0)
 AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)  # on 429, 5xx and connection errors, before the first byte
+# Provider connections one process keeps (each streaming answer holds one for its length).
+AI_MAX_CONNECTIONS = env.int("AI_MAX_CONNECTIONS", default=1000)
+AI_MAX_KEEPALIVE_CONNECTIONS = env.int("AI_MAX_KEEPALIVE_CONNECTIONS", default=100)
 AI_RETRY_BACKOFF = env.float("AI_RETRY_BACKOFF", default=0.5)  # first wait in seconds; doubles, with jitter
 AI_RETRY_AFTER_MAX = env.float("AI_RETRY_AFTER_MAX", default=20.0)  # a longer Retry-After fails at once
 AI_DEFAULT_CHAT_MODEL = env("AI_DEFAULT_CHAT_MODEL", default="local-assistant")

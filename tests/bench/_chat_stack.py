@@ -125,13 +125,16 @@ class Stack:
         django.setup()
         return self
 
-    def start_app(self) -> None:
+    def start_app(self, workers: int | None = None) -> None:
         """uvicorn with the project's ASGI app, as bin/dev runs it (after the data exists)."""
+        if workers is not None:
+            self.workers = workers
         self.app_port = free_port()
         env = {**os.environ, **base_env(self.data_dir), "AI_OPENAI_BASE_URL": self.model_url}
         self.app = subprocess.Popen(
             [*self.server_command(), "-m", "uvicorn", "aiplatform.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.app_port), "--ws", "websockets-sansio", "--lifespan", "off", "--no-access-log",
+             "--port", str(self.app_port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
+             "--lifespan", "off", "--no-access-log",
              "--log-level", "warning", *(["--workers", str(self.workers)] if self.workers > 1 else [])],
             cwd=REPO, env=env, preexec_fn=raise_fd_limit,
         )  # fmt: skip
@@ -152,14 +155,16 @@ class Stack:
         wrapper = os.environ.get("CHAT_BENCH_SERVER_WRAPPER")
         return [sys.executable, wrapper] if wrapper else [sys.executable]
 
+    def stop_app(self) -> None:
+        if self.app is not None and self.app.poll() is None:
+            self.app.send_signal(signal.SIGINT)
+            try:
+                self.app.wait(15)
+            except subprocess.TimeoutExpired:
+                self.app.kill()
+
     def __exit__(self, *exc) -> None:
-        for proc in (self.app,):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        self.stop_app()
         if self.model is not None:
             self.model.stdin.close()
             try:

@@ -1,22 +1,24 @@
-"""Many chat answers streaming at once through one uvicorn process, and many idle
-chat sockets held by it.
+"""Many chat answers streaming at once on this machine, and many idle chat sockets
+held by one process.
 
 `python -m tests.bench streaming_load [--sessions 500] [--rounds 3] [--token-delay 0.1] [--ramp 30]
- [--window 10] [--direct 20] [--idle 1000] [--levels 100,250] [--keep]`
+ [--window 10] [--direct 20] [--idle 1000] [--levels 100,250] [--workers 2] [--keep]`
 
-* streaming: `--sessions` websockets (10 chats per user, one user per account), all
-  on one uvicorn process serving the project's ASGI app (as `bin/dev` runs it). Each
-  asks a question, the starts spread evenly over `--ramp` seconds; the loopback model
-  server (a process of its own) answers every one with words `--token-delay` apart,
-  long enough that all answers stream at once for `--window` seconds after a
-  two-second settle. The load generator is one asyncio process (the `websockets`
-  client). At the same time it reads `--direct` answers of the same provider
-  directly with httpx: the reference, under the same machine load. The measure is
-  the gap between words as they arrive inside that window: "added gap" = websocket
-  p95 - direct p95 of the same round. Time to first token is reported too: it
-  includes the queue of every answer's database work while hundreds start.
 * idle: `--idle` websockets opened on the chats and left open (two per chat, like
-  two tabs); the server's resident memory before and after, per connection.
+  two tabs) on ONE uvicorn process serving the project's ASGI app; the server's
+  resident memory before and after, per connection.
+* streaming: then uvicorn restarts with `--workers` processes (default 2, one per
+  core, as the README says to deploy) and `--sessions` websockets (10 chats per
+  user, one user per account) each ask a question, the starts spread evenly over
+  `--ramp` seconds; the loopback model server (a process of its own) answers every
+  one with words `--token-delay` apart, long enough that all answers stream at once
+  for `--window` seconds after a two-second settle. The load generator is one
+  asyncio process (the `websockets` client) on the same two cores. At the same time
+  it reads `--direct` answers of the same provider directly with httpx: the
+  reference, under the same machine load. The measure is the gap between words as
+  they arrive inside that window: "added gap" = websocket p95 - direct p95 of the
+  same round. Time to first token is reported too: it includes the queue of every
+  answer's database work while hundreds start.
 
 The last line is one JSON object (see /work/shared/BENCHMARKS.md).
 """
@@ -52,12 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         help="loopback provider: fast (_fast_provider.py, default) or the tests' model server",
     )  # fmt: skip
     parser.add_argument(
-        "--provider-connections",
-        type=int,
-        default=0,
-        help="experiment: resize the gateway's provider pool (default: as shipped, 200)",
-    )
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+        "--provider-connections", type=int, default=0,
+        help="AI_MAX_CONNECTIONS of the app processes (default: the setting's default)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, default=2,
+        help="uvicorn worker processes while answers stream (default 2: one per core); idle sockets: one process",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the data and the embedded servers afterwards")
     args = parser.parse_args(argv)
     # Long enough to stream through the ramp, the settle, the window and a margin.
@@ -70,13 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     chats_per_user = 10
     users = -(-max(args.sessions, args.idle // 2) // chats_per_user)
     if args.provider_connections:
-        os.environ["CHAT_BENCH_SERVER_WRAPPER"] = str(Path(__file__).with_name("_uvicorn_pool.py"))
-        os.environ["CHAT_BENCH_PROVIDER_CONNECTIONS"] = str(args.provider_connections)
-        print(f"# experiment: the gateway's provider pool resized to {args.provider_connections} connections "
-              "(as shipped: 200 per process)", flush=True)  # fmt: skip
-    with Stack(token_delay=args.token_delay, keep=args.keep, provider=args.provider, workers=args.workers) as stack:
+        os.environ["AI_MAX_CONNECTIONS"] = str(args.provider_connections)
+    with Stack(token_delay=args.token_delay, keep=args.keep, provider=args.provider) as stack:
         chats = stack.build(users=users, chats_per_user=chats_per_user, max_tokens=args.tokens + 10)
-        stack.start_app()
+        stack.start_app(workers=1)
         stack.chats_for_clients(chats)
         try:
             import uvloop
@@ -198,7 +198,11 @@ async def _bench(args, stack, chats, levels: list[int]) -> dict:
 
     from tests.bench._chat_stack import reference_body
 
-    idle = await _idle(args, stack, chats)
+    idle = await _idle(args, stack, chats)  # one process holds them all
+    if args.workers != 1:
+        stack.stop_app()
+        stack.start_app(workers=args.workers)
+        stack.chats_for_clients(chats)
     question = " ".join(f"w{i}" for i in range(args.tokens - 1))
     body = reference_body(question, args.tokens + 10)
     pairs = chats.pairs()
@@ -253,7 +257,7 @@ async def _bench(args, stack, chats, levels: list[int]) -> dict:
         "tokens": args.tokens,
         "token_delay_ms": args.token_delay * 1000,
         "levels": {str(k): round(med(r["added_gap_p95"] for r in v), 2) for k, v in per_level.items()},
-        "provider_connections": args.provider_connections or 200,
+        "provider_connections": args.provider_connections or 1000,
         "workers": args.workers,
         **{f"idle_{k}": v for k, v in idle.items()},
     }

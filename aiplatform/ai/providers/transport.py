@@ -37,7 +37,6 @@ log = logging.getLogger("aiplatform.ai")
 
 _RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 _MAX_BACKOFF = 8.0
-_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=60)
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,14 @@ _client_pid = 0
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
 
+def _limits() -> httpx.Limits:
+    return httpx.Limits(
+        max_connections=settings.AI_MAX_CONNECTIONS,
+        max_keepalive_connections=settings.AI_MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=60,
+    )
+
+
 def sync_client() -> httpx.Client:
     """The process's client. A forked child (Celery prefork) makes its own: the
     parent's pooled sockets must not be shared."""
@@ -73,7 +80,7 @@ def sync_client() -> httpx.Client:
     if _client is None or _client_pid != os.getpid():
         with _lock:
             if _client is None or _client_pid != os.getpid():
-                _client, _client_pid = httpx.Client(limits=_LIMITS, follow_redirects=False), os.getpid()
+                _client, _client_pid = httpx.Client(limits=_limits(), follow_redirects=False), os.getpid()
     return _client
 
 
@@ -82,7 +89,7 @@ def async_client() -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = _async_clients[loop] = httpx.AsyncClient(limits=_LIMITS, follow_redirects=False)
+        client = _async_clients[loop] = httpx.AsyncClient(limits=_limits(), follow_redirects=False)
     return client
 
 
