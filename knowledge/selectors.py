@@ -41,6 +41,16 @@ def unit_get_for_account(account: Account, unit_id: Any) -> DecisionUnit:
     return unit
 
 
+def units_get_for_account(account: Account, unit_ids: list[Any]) -> list[DecisionUnit]:
+    """The account's units `unit_ids` (duplicates once, in the order given), in one
+    query; NotFound if any is not the account's."""
+    wanted = list(dict.fromkeys(_uuid(unit_id) for unit_id in unit_ids))
+    found = {unit.pk: unit for unit in DecisionUnit.objects.filter(account=account, pk__in=wanted)}
+    if len(found) != len(wanted):
+        raise NotFound("There is no such decision unit.")
+    return [found[pk] for pk in wanted]
+
+
 def documents_of_unit(account: Account, unit: DecisionUnit) -> QuerySet[Document]:
     return Document.objects.filter(account=account, unit=unit).select_related("uploaded_by").order_by("-created_at")
 

@@ -125,7 +125,7 @@ def persona_units_set(*, persona: Persona, actor: Membership, unit_ids: list[Any
     for that account. Editors of an account persona may; for a platform persona an
     account's owners and admins may (the link is theirs alone). See
     `rules.persona_can_set_units`."""
-    from knowledge.selectors import unit_get_for_account  # knowledge builds on personas, not the reverse
+    from knowledge.selectors import units_get_for_account  # knowledge builds on personas, not the reverse
 
     if not persona_can_set_units(persona, actor):
         raise Forbidden(
@@ -135,15 +135,13 @@ def persona_units_set(*, persona: Persona, actor: Membership, unit_ids: list[Any
         )
     unit_ids = list(dict.fromkeys(unit_ids))
     if len(unit_ids) > MAX_PERSONA_UNITS:
-        # Each id is looked up on its own: the cap bounds the work of one request.
         raise InvalidInput(
             "Too many decision units.",
             fields={"decision_units": [f"A persona reads at most {MAX_PERSONA_UNITS} decision units."]},
         )
     with transaction.atomic(), account_context(actor.account_id):
         account = actor.account
-        found = [unit_get_for_account(account, unit_id) for unit_id in unit_ids]  # 404 if foreign
-        units = list({u.pk: u for u in found}.values())  # "ABC…" and "abc…" name one unit
+        units = units_get_for_account(account, unit_ids)  # 404 if any is foreign; "ABC…" and "abc…" are one
         PersonaDecisionUnit.objects.filter(account=account, persona=persona).exclude(decision_unit__in=units).delete()
         have = set(
             PersonaDecisionUnit.objects.filter(account=account, persona=persona).values_list(
