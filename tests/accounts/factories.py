@@ -90,7 +90,9 @@ class AccountFactory(factory.Factory):
         return account
 
 
-class _TenantFactory(factory.django.DjangoModelFactory):
+class TenantFactory(factory.django.DjangoModelFactory):
+    """Base of factories of tenant rows: created in their account's context (RLS)."""
+
     class Meta:
         abstract = True
 
@@ -100,7 +102,7 @@ class _TenantFactory(factory.django.DjangoModelFactory):
             return super()._create(model_class, *args, **kwargs)
 
 
-class MembershipFactory(_TenantFactory):
+class MembershipFactory(TenantFactory):
     class Meta:
         model = Membership
 
@@ -109,7 +111,7 @@ class MembershipFactory(_TenantFactory):
     role = Role.MEMBER
 
 
-class InvitationFactory(_TenantFactory):
+class InvitationFactory(TenantFactory):
     class Meta:
         model = Invitation
 
@@ -120,7 +122,7 @@ class InvitationFactory(_TenantFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
 
 
-class ApiKeyFactory(_TenantFactory):
+class ApiKeyFactory(TenantFactory):
     class Meta:
         model = ApiKey
 

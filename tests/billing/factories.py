@@ -9,7 +9,6 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from accounts.tenancy.context import account_context
 from billing.models import (
     AccountDailyUsage,
     ApiRequestLog,
@@ -28,19 +27,14 @@ from billing.models import (
     WebhookEvent,
 )
 from billing.services.ledger import Reference, wallet_credit, wallet_debit, wallet_for
-from tests.accounts.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, TenantFactory, UserFactory
 
 
-class _TenantFactory(factory.django.DjangoModelFactory):
+class _TenantFactory(TenantFactory):
     class Meta:
         abstract = True
 
     account = factory.SubFactory(AccountFactory)
-
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        with account_context(kwargs["account"].id):
-            return super()._create(model_class, *args, **kwargs)
 
 
 class PlanFactory(factory.django.DjangoModelFactory):

@@ -7,21 +7,11 @@ import factory
 
 from accounts.tenancy.context import account_context
 from chats.models import ChatSession, Message
-from tests.accounts.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, TenantFactory, UserFactory
 from tests.personas.factories import PersonaFactory
 
 
-class _TenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        with account_context(kwargs["account"].id):
-            return super()._create(model_class, *args, **kwargs)
-
-
-class ChatSessionFactory(_TenantFactory):
+class ChatSessionFactory(TenantFactory):
     class Meta:
         model = ChatSession
 
@@ -31,7 +21,7 @@ class ChatSessionFactory(_TenantFactory):
     title = ""
 
 
-class MessageFactory(_TenantFactory):
+class MessageFactory(TenantFactory):
     class Meta:
         model = Message
 

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.tenancy.context import account_context
 from aiplatform.ai.models import AiModel
 from knowledge.models import Chunk, DecisionUnit, Document, StagedChunk
-from tests.accounts.factories import AccountFactory
+from tests.accounts.factories import AccountFactory, TenantFactory
 
 MODEL = "local-minilm"
 
@@ -37,17 +37,7 @@ def upload(name: str, content: bytes | str, content_type: str = "") -> SimpleUpl
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
-class _TenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        with account_context(kwargs["account"].id):
-            return super()._create(model_class, *args, **kwargs)
-
-
-class DecisionUnitFactory(_TenantFactory):
+class DecisionUnitFactory(TenantFactory):
     class Meta:
         model = DecisionUnit
 
@@ -57,7 +47,7 @@ class DecisionUnitFactory(_TenantFactory):
     embedding_model = MODEL
 
 
-class DocumentFactory(_TenantFactory):
+class DocumentFactory(TenantFactory):
     """A document already ingested (status done), with a stored text file."""
 
     class Meta:
@@ -92,7 +82,7 @@ def unit_vector(seed: int) -> list[float]:
     return [x / norm for x in raw]
 
 
-class ChunkFactory(_TenantFactory):
+class ChunkFactory(TenantFactory):
     class Meta:
         model = Chunk
 
