@@ -14,6 +14,9 @@ urlpatterns = [
     path("services/", include("templates.urls")),
     path("knowledge/", include("knowledge.urls")),
     path("chats/", include("chats.urls")),
+    path("inbox/", include("channels_bot.urls")),
+    path("channels/connect/", include("channels_bot.connect.urls")),
+    path("webhooks/", include("channels_bot.webhooks.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "templates",
     "knowledge",
     "chats",
+    "channels_bot",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -412,3 +413,6 @@ if STORAGE_S3_BUCKET:
             "file_overwrite": False,
         },
     }
+
+# --- Channel bot -----------------------------------------------------------------
+from .channels_bot import *  # noqa: E402,F403

@@ -9,12 +9,14 @@ from collections.abc import Callable
 from accounts.models import Account, ApiKey, Invitation, Membership, Role
 from accounts.tenancy.context import account_context
 from billing import models as billing
+from channels_bot import models as channels_bot
 from chats.models import ChatSession, Message
 from knowledge import models as knowledge
 from personas.models import Persona, PersonaDecisionUnit
 from templates.models import ServiceResult
 from tests.accounts.factories import ApiKeyFactory, InvitationFactory, MembershipFactory, UserFactory
 from tests.billing import factories as bf
+from tests.channels_bot.factories import channel_bot_rows
 from tests.chats.factories import ChatSessionFactory, conversation
 from tests.knowledge import factories as kf
 from tests.personas.factories import PersonaFactory
@@ -63,6 +65,14 @@ SEEDERS: dict[type, Callable[[Account, object], None]] = {
     Persona: lambda account, owner: PersonaFactory(account=account, created_by=owner, name=f"Persona {account.name}"),
     ServiceResult: lambda account, owner: ServiceResultFactory(account=account, user=owner),
     knowledge.DecisionUnit: _knowledge_rows,
+    channels_bot.ConnectedChannel: channel_bot_rows,
+    **{
+        model: (lambda account, owner: None)  # filled by channel_bot_rows
+        for model in (
+            channels_bot.Customer, channels_bot.Product, channels_bot.Conversation, channels_bot.ConversationMessage,
+            channels_bot.Order, channels_bot.OrderItem, channels_bot.OrderStatusChange, channels_bot.WebhookDelivery,
+        )
+    },  # fmt: skip
     **{
         model: (lambda account, owner: None)  # filled by _knowledge_rows
         for model in (knowledge.Document, knowledge.Chunk, knowledge.StagedChunk, PersonaDecisionUnit)

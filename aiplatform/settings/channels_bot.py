@@ -1,0 +1,58 @@
+"""Settings of the channel bot (channels_bot): platform endpoints, app secrets, limits.
+
+Every platform URL is a setting so the tests point them at the fake platform
+server on loopback (tests/support/fake_platform.py). Empty app credentials
+leave that platform's "Connect" button disabled with a note saying which
+variables to set; the webhooks of a platform without its secret answer 403.
+"""
+
+from __future__ import annotations
+
+import environ
+
+env = environ.Env()
+
+# --- Meta (Facebook Pages, Instagram through a Page) ------------------------------
+META_APP_ID = env("META_APP_ID", default="")
+META_APP_SECRET = env("META_APP_SECRET", default="")  # signs X-Hub-Signature-256
+META_VERIFY_TOKEN = env("META_VERIFY_TOKEN", default="")  # the hub.verify_token of the webhook handshake
+META_GRAPH_URL = env("META_GRAPH_URL", default="https://graph.facebook.com/v25.0")
+META_OAUTH_DIALOG_URL = env("META_OAUTH_DIALOG_URL", default="https://www.facebook.com/v25.0/dialog/oauth")
+# The Page Inbox app: where the Messenger handover protocol passes a thread for a human.
+META_PAGE_INBOX_APP_ID = env("META_PAGE_INBOX_APP_ID", default="263902037430900")
+# Outside the 24 h window an agent may still answer for 7 days with the HUMAN_AGENT tag
+# (needs Meta's Human Agent permission): off until the app has it.
+META_HUMAN_AGENT_TAG = env.bool("META_HUMAN_AGENT_TAG", default=False)
+
+# --- Instagram Login (Instagram business account without a Page) -----------------
+INSTAGRAM_APP_ID = env("INSTAGRAM_APP_ID", default="")
+INSTAGRAM_APP_SECRET = env("INSTAGRAM_APP_SECRET", default="")
+INSTAGRAM_AUTHORIZE_URL = env("INSTAGRAM_AUTHORIZE_URL", default="https://api.instagram.com/oauth/authorize")
+INSTAGRAM_TOKEN_URL = env("INSTAGRAM_TOKEN_URL", default="https://api.instagram.com/oauth/access_token")
+INSTAGRAM_GRAPH_URL = env("INSTAGRAM_GRAPH_URL", default="https://graph.instagram.com/v22.0")
+# Long-lived Instagram tokens last 60 days; beat refreshes those expiring within this many days.
+INSTAGRAM_REFRESH_BEFORE_DAYS = env.int("INSTAGRAM_REFRESH_BEFORE_DAYS", default=10)
+
+# --- X (behind a flag: its API access is paid and its DM webhooks are changing) ---
+CHANNELS_X_ENABLED = env.bool("CHANNELS_X_ENABLED", default=False)
+X_CLIENT_ID = env("X_CLIENT_ID", default="")
+X_CLIENT_SECRET = env("X_CLIENT_SECRET", default="")
+X_CONSUMER_SECRET = env("X_CONSUMER_SECRET", default="")  # CRC answers and x-twitter-webhooks-signature
+X_AUTHORIZE_URL = env("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
+X_API_URL = env("X_API_URL", default="https://api.x.com")
+
+# --- LinkedIn Pages (Community Management API: comments and mentions only) --------
+LINKEDIN_CLIENT_ID = env("LINKEDIN_CLIENT_ID", default="")
+LINKEDIN_CLIENT_SECRET = env("LINKEDIN_CLIENT_SECRET", default="")  # webhook challenge and X-LI-Signature
+LINKEDIN_OAUTH_URL = env("LINKEDIN_OAUTH_URL", default="https://www.linkedin.com/oauth/v2")
+LINKEDIN_API_URL = env("LINKEDIN_API_URL", default="https://api.linkedin.com")
+LINKEDIN_VERSION = env("LINKEDIN_VERSION", default="202511")  # the LinkedIn-Version header (YYYYMM)
+
+# --- Limits and timing ------------------------------------------------------------
+CHANNELS_WEBHOOK_MAX_BYTES = env.int("CHANNELS_WEBHOOK_MAX_BYTES", default=1_048_576)  # larger deliveries: 413
+CHANNELS_HTTP_TIMEOUT = env.float("CHANNELS_HTTP_TIMEOUT", default=10.0)  # seconds per platform API call
+CHANNELS_SEND_MAX_RETRIES = env.int("CHANNELS_SEND_MAX_RETRIES", default=5)  # throttled or transient sends
+CHANNELS_SEND_RETRY_BACKOFF = env.float("CHANNELS_SEND_RETRY_BACKOFF", default=2.0)  # first wait, doubling
+CHANNELS_BOT_WINDOW_HOURS = env.int("CHANNELS_BOT_WINDOW_HOURS", default=24)  # the bot answers within this
+CHANNELS_AGENT_WINDOW_DAYS = env.int("CHANNELS_AGENT_WINDOW_DAYS", default=7)  # HUMAN_AGENT tag window
+CHANNELS_BOT_MODEL = env("CHANNELS_BOT_MODEL", default="")  # registry model of bot answers; empty: the persona's
