@@ -1,0 +1,1 @@
+"""HTTP clients of the social platforms, one module per vendor behind `base.PlatformClient`."""
