@@ -1,3 +1,20 @@
-"""Celery tasks: outbound (see tasks/__init__.py)."""
+"""Celery tasks: sending to the platforms (see tasks/__init__.py).
 
-__all__: list[str] = []
+Not tenant_tasks: a send waits on a platform API and must not hold a
+transaction (and its locks) open meanwhile. The service sets the account's
+context for each short step itself, from the id given by the code that
+enqueued it (never from a client).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+__all__ = ["message_send"]
+
+
+@shared_task(queue="default", bind=True)
+def message_send(self, *, account_id: str, message_id: str) -> None:
+    from channels_bot.services.delivery import message_deliver
+
+    message_deliver(account_id=account_id, message_id=message_id, task=self)
