@@ -1,4 +1,12 @@
 """REST API of the channel bot (gathered by aiplatform/api/urls.py)."""
 
-routes: list = []
+from . import api
+
+routes = [
+    ("channels", api.ChannelViewSet, "channel"),
+    ("customers", api.CustomerViewSet, "customer"),
+    ("products", api.ProductViewSet, "product"),
+    ("orders", api.OrderViewSet, "order"),
+    ("conversations", api.ConversationViewSet, "conversation"),
+]
 paths: list = []

@@ -1,0 +1,87 @@
+"""Managing a connected channel: its name, pausing it, its persona, disconnecting it.
+
+Connecting (OAuth) and token refresh live in `services/connect.py`. Only an
+account's admins and owners manage channels.
+
+Disconnecting keeps the channel's customers, conversations and orders (orders
+protect their channel, and an inbox history should not vanish): the tokens are
+erased, the bot stops, and the channel shows as needing a reconnect until the
+connect flow stores fresh tokens on the same row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.events import publish_on_commit
+from accounts.models import Membership, Role
+from accounts.tenancy.context import account_context
+from aiplatform.errors import Forbidden, InvalidInput
+from channels_bot.models import ConnectedChannel
+
+CHANNEL_EVENT = "channel.updated"
+EDITABLE = {"channel_name", "is_active", "persona"}
+
+
+def _require_admin(actor: Membership) -> None:
+    if not Role(actor.role).at_least(Role.ADMIN):
+        raise Forbidden("Only the account's admins and owners manage channels.")
+
+
+def _published(channel: ConnectedChannel) -> None:
+    publish_on_commit(
+        channel.account_id, CHANNEL_EVENT,
+        {"id": str(channel.pk), "is_active": channel.is_active, "auth_state": channel.auth_state,
+         "persona_id": str(channel.persona_id) if channel.persona_id else None},
+    )  # fmt: skip
+
+
+def channel_update(*, channel: ConnectedChannel, actor: Membership, **changes: Any) -> ConnectedChannel:
+    """Rename, pause or resume a channel, or bind it to a persona the account can see (None: no persona)."""
+    _require_admin(actor)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise InvalidInput("These fields cannot be changed.", fields={name: ["Not editable."] for name in unknown})
+    if "channel_name" in changes:
+        name = (changes["channel_name"] or "").strip()
+        if not name:
+            raise InvalidInput("A channel needs a name.", fields={"channel_name": ["This field may not be blank."]})
+        changes["channel_name"] = name[:200]
+    if "persona" in changes and changes["persona"] is not None:
+        from personas.selectors import persona_get_for_account
+
+        changes["persona"] = persona_get_for_account(
+            channel.account, getattr(changes["persona"], "pk", changes["persona"])
+        )
+    if not changes:
+        return channel
+    with account_context(channel.account_id), transaction.atomic():
+        for name, value in changes.items():
+            setattr(channel, name, value)
+        channel.save(update_fields=[*changes, "updated_at"])
+        _published(channel)
+    return channel
+
+
+def channel_disconnect(*, channel: ConnectedChannel, actor: Membership) -> ConnectedChannel:
+    """Erase the channel's tokens and stop the bot; its history stays."""
+    _require_admin(actor)
+    when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    with account_context(channel.account_id), transaction.atomic():
+        channel.access_token = ""
+        channel.refresh_token = None
+        channel.token_expires_at = None
+        channel.is_active = False
+        channel.auth_state = ConnectedChannel.AuthState.NEEDS_RECONNECT
+        channel.auth_error = f"Disconnected by {actor.user.display_name} on {when}. Connect it again to resume."[:500]
+        channel.save(
+            update_fields=[
+                "access_token", "refresh_token", "token_expires_at", "is_active", "auth_state", "auth_error",
+                "updated_at",
+            ]
+        )  # fmt: skip
+        _published(channel)
+    return channel
