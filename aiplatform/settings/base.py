@@ -339,7 +339,7 @@ AI_MAX_KEEPALIVE_CONNECTIONS = env.int("AI_MAX_KEEPALIVE_CONNECTIONS", default=1
 AI_RETRY_BACKOFF = env.float("AI_RETRY_BACKOFF", default=0.5)  # first wait in seconds; doubles, with jitter
 AI_RETRY_AFTER_MAX = env.float("AI_RETRY_AFTER_MAX", default=20.0)  # a longer Retry-After fails at once
 AI_DEFAULT_CHAT_MODEL = env("AI_DEFAULT_CHAT_MODEL", default="local-assistant")
-# all-MiniLM-L6-v2, in-process and offline (knowledge/minilm.py); 384 dimensions, as knowledge stores.
+# all-MiniLM-L6-v2, in-process and offline (aiplatform/ai/minilm.py); 384 dimensions, as knowledge stores.
 AI_DEFAULT_EMBEDDING_MODEL = env("AI_DEFAULT_EMBEDDING_MODEL", default="local-minilm")
 AI_REGISTRY_CACHE_SECONDS = env.float("AI_REGISTRY_CACHE_SECONDS", default=5.0)
 AI_GUARD_CACHE_SECONDS = env.float("AI_GUARD_CACHE_SECONDS", default=2.0)  # see aiplatform/ai/guard.py
@@ -416,3 +416,12 @@ if STORAGE_S3_BUCKET:
 
 # --- Channel bot -----------------------------------------------------------------
 from .channels_bot import *  # noqa: E402,F403
+
+# Instagram Login tokens within INSTAGRAM_REFRESH_BEFORE_DAYS of expiry, X tokens 5 minutes before.
+CELERY_BEAT_SCHEDULE["channels-tokens-refresh"] = {
+    "task": "channels_bot.tasks.outbound.tokens_refresh", "schedule": 120.0,
+}  # fmt: skip
+
+CELERY_BEAT_SCHEDULE["channels-deliveries-sweep"] = {
+    "task": "channels_bot.tasks.inbound.deliveries_sweep", "schedule": 60.0,
+}  # fmt: skip

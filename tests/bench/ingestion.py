@@ -8,7 +8,7 @@ model's own encode throughput on the same texts.
   the ingestion it enqueues (the Celery task, run eagerly in this process):
   store the file, hash it, parse, split, embed in batches through the AI gateway
   (a usage record and a ledger debit per batch), stage, and index (HNSW + GIN);
-* reference: `knowledge.minilm.encode` of the very same chunk texts, in batches
+* reference: `aiplatform.ai.minilm.encode` of the very same chunk texts, in batches
   of the same size (KNOWLEDGE_EMBED_BATCH): the model alone.
 
 Rounds run A B / B A, each candidate round into a fresh decision unit. The last
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from accounts.tenancy.context import account_context
     from aiplatform import celery_app
     from billing.services.ledger import wallet_credit
-    from knowledge import minilm
+    from aiplatform.ai import minilm
     from knowledge.models import Chunk, Document
     from knowledge.services.documents import document_upload
     from knowledge.services.units import unit_create

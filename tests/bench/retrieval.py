@@ -179,7 +179,7 @@ def embeddings(texts: list[str]):
     if path.exists():
         print(f"# {len(texts):,} passage vectors from the cache {path.relative_to(REPO)}", flush=True)
         return np.load(path)
-    from knowledge import minilm
+    from aiplatform.ai import minilm
 
     CACHE.mkdir(parents=True, exist_ok=True)
     print(f"# embedding {len(texts):,} passages with all-MiniLM-L6-v2 (once; cached afterwards)", flush=True)

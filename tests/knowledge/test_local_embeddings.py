@@ -13,7 +13,7 @@ from aiplatform.ai import gateway
 from aiplatform.ai.errors import ProviderMisconfigured
 from aiplatform.ai.models import AiModel
 from billing.models import UsageRecord
-from knowledge import minilm
+from aiplatform.ai import minilm
 from tests.billing.factories import fund
 
 

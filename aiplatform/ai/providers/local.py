@@ -6,7 +6,7 @@ validates against the requested schema, built around that answer. It reports
 no token counts, so the gateway applies its documented estimate and marks the
 usage as estimated. Streaming yields one word at a time, AI_LOCAL_TOKEN_DELAY
 seconds apart (0 by default: no artificial slowness). Embeddings are real:
-all-MiniLM-L6-v2 (knowledge/minilm.py), with the tokens it read.
+all-MiniLM-L6-v2 (aiplatform/ai/minilm.py), with the tokens it read.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ class Local(Provider):
             yield piece
 
     def embed(self, request: EmbedRequest) -> EmbedResult:
-        # all-MiniLM-L6-v2 runs in this process (knowledge/minilm.py: loaded once, offline).
-        from knowledge.minilm import MODEL_NAME, encode
+        # all-MiniLM-L6-v2 runs in this process (aiplatform/ai/minilm.py: loaded once, offline).
+        from aiplatform.ai.minilm import MODEL_NAME, encode
 
         if request.model != MODEL_NAME:
             raise ProviderMisconfigured(
