@@ -1,0 +1,460 @@
+"""Pages of the channel bot: the agent inbox (conversation list, thread, customer
+panel, reply box, handoff buttons), channels, products and orders.
+
+Every object is fetched through the account-first selectors, so another
+account's id is a 404 on every page and method. Writes call one service each;
+a refused action becomes a flash message and a redirect back. The inbox is
+live: `static/channels_bot/inbox.js` listens to the account websocket (through
+the shared `js/account_events.js`) and re-fetches the list and thread fragments
+this module renders, so the page and its live updates share one template.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views import View
+
+from accounts.models import Role
+from accounts.tenancy.views import TenantViewMixin
+from aiplatform.errors import NotFound, ServiceError
+from aiplatform.flash import run_and_report, service_error_text
+
+from . import selectors as sel
+from .forms import InboxFilterForm, ProductForm, ProductImportForm, ReplyForm, TransitionForm
+from .models import ConnectedChannel, Conversation, ConversationMessage, Order
+from .models.orders import TRANSITIONS
+from .models.platforms import Platform
+from .services import handoff
+from .services.channels import channel_update
+from .services.inbox import agent_message_send, conversation_mark_read
+
+LIST_SIZE = 100
+PRODUCTS_PER_PAGE = 50
+ORDERS_PER_PAGE = 50
+
+# What an agent can do about a failed send, by the error code the send recorded.
+FAILURE_HINTS = {
+    "window_closed": "The customer last wrote too long ago; the platform accepts messages again once they write.",
+    "auth": "The channel's access was revoked or expired: reconnect it on the Channels page.",
+    "permanent": "The platform refused this message; it will not be retried. Rephrase it or answer on the platform.",
+    "551": "This person is not available on the platform right now (blocked or deactivated).",
+    "throttled": "The platform is rate-limiting the page; it was retried and gave up. Send it again in a while.",
+    "transient": "The platform did not answer; it was retried and gave up. Send it again in a while.",
+}
+DEFAULT_HINT = "The platform did not accept this message. Send it again, or answer in the platform's own inbox."
+PLATFORM_NOTES = {
+    Platform.LINKEDIN_PAGE: "LinkedIn has no messaging API for pages: the bot answers comments and mentions on the "
+    "page's posts only.",
+    Platform.TWITTER_PROFILE: "X direct messages are behind a feature flag (CHANNELS_X_ENABLED), since X's API "
+    "access is paid.",
+}
+
+
+def failure_hint(code: str) -> str:
+    code = (code or "").lower()
+    for key, hint in FAILURE_HINTS.items():
+        if key in code:
+            return hint
+    return DEFAULT_HINT
+
+
+def reconnect_url(channel: ConnectedChannel | None = None) -> str:
+    """The connect flow of the channel's platform where it exists, else the channels page."""
+    attempts = []
+    if channel is not None:
+        attempts += [("channels_bot_connect:reconnect", [channel.pk]), ("channels_bot_connect:start",
+                     [channel.platform_type.lower()])]  # fmt: skip
+    attempts += [("channels_bot_connect:index", []), ("channels_bot:channels", [])]
+    for name, args in attempts:
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            continue
+    return "/inbox/channels/"
+
+
+def connect_url() -> str | None:
+    for name in ("channels_bot_connect:index", "channels_bot_connect:start"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def _bubble(message: ConversationMessage) -> ConversationMessage:
+    """Attach what the thread template shows of one message, as the customer saw it."""
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    message.quick_replies = payload.get("quick_replies") or []
+    message.cards = payload.get("cards") or []
+    images, files = [], []
+    if payload.get("image_url"):
+        images.append(payload["image_url"])
+    for attachment in payload.get("attachments") or []:
+        if not isinstance(attachment, dict) or not attachment.get("url"):
+            continue
+        if attachment.get("type") == "image":
+            images.append(attachment["url"])
+        else:
+            files.append(attachment)
+    message.images, message.files = images, files
+    message.tapped = payload.get("postback") or payload.get("quick_reply") or ""
+    message.outbound = message.sender_type != ConversationMessage.Sender.CUSTOMER
+    message.hint = failure_hint(message.error_code) if message.delivery_state == "failed" else ""
+    message.show_text = bool(message.content) and not (message.cards and not payload.get("text"))
+    return message
+
+
+class _ChannelBotView(TenantViewMixin, View):
+    def can(self, role: Role) -> bool:
+        return self.request.account_role.at_least(role)
+
+    def lookup(self, selector, pk):
+        try:
+            return selector(self.account, pk)
+        except NotFound as exc:
+            raise Http404(exc.message)
+
+    def banner(self) -> list[dict]:
+        return [
+            {"channel": c, "url": reconnect_url(c)} for c in sel.channels_needing_reconnect(self.account)
+        ]  # fmt: skip
+
+
+# Inbox
+
+
+class _InboxView(_ChannelBotView):
+    def list_context(self) -> dict:
+        form = InboxFilterForm(self.request.GET or None)
+        filters = form.filters()
+        conversations = sel.conversations_for_account(self.account, sel.ConversationFilters(**filters))
+        if "status" not in filters:
+            conversations = conversations.exclude(status=Conversation.Status.ARCHIVED)
+        query = self.request.GET.urlencode()
+        return {
+            "conversations": list(conversations[:LIST_SIZE]), "filter_form": form, "filters": filters,
+            "query": f"?{query}" if query else "", "counts": sel.inbox_counts(self.account),
+        }  # fmt: skip
+
+    def thread_context(self, conversation: Conversation) -> dict:
+        thread = [_bubble(m) for m in sel.messages_of_conversation(self.account, conversation)]
+        return {
+            "conversation": conversation, "thread": thread,
+            "orders": sel.customer_orders(self.account, conversation.customer),
+            "can_answer": self.can(Role.MEMBER) and conversation.status != Conversation.Status.ARCHIVED,
+            "can_act": self.can(Role.MEMBER),
+            "reply_form": ReplyForm(),
+        }  # fmt: skip
+
+
+class InboxView(_InboxView):
+    """The inbox; with a conversation open, its thread and customer panel too.
+    Opening a conversation marks it read."""
+
+    def get(self, request, pk=None):
+        context = {
+            **self.list_context(),
+            "banner": self.banner(),
+            "channels": list(sel.channels_for_account(self.account)),
+        }
+        if pk is not None:
+            conversation = self.lookup(sel.conversation_get_for_account, pk)
+            conversation_mark_read(conversation=conversation, actor=self.membership)
+            context.update(self.thread_context(conversation))
+        return render(request, "channels_bot/inbox.html", context)
+
+
+class InboxListFragment(_InboxView):
+    """The conversation list alone, re-fetched by the page on a live event."""
+
+    def get(self, request):
+        context = self.list_context()
+        context["open_id"] = request.GET.get("open", "")
+        return render(request, "channels_bot/_conversation_list.html", context)
+
+
+class ConversationFragment(_InboxView):
+    """The thread head, messages and customer panel of one conversation, re-fetched live."""
+
+    def get(self, request, pk):
+        conversation = self.lookup(sel.conversation_get_for_account, pk)
+        if request.GET.get("read") == "1":
+            conversation_mark_read(conversation=conversation, actor=self.membership)
+        return render(request, "channels_bot/_thread_parts.html", self.thread_context(conversation))
+
+
+class ConversationReplyView(_ChannelBotView):
+    """The reply box without JavaScript (with it, the page posts to the API)."""
+
+    required_role = Role.MEMBER
+
+    def post(self, request, pk):
+        conversation = self.lookup(sel.conversation_get_for_account, pk)
+        form = ReplyForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Write a message of at most 2000 characters first.")
+        else:
+            run_and_report(
+                request,
+                lambda: agent_message_send(
+                    conversation=conversation, actor=self.membership, text=form.cleaned_data["text"]
+                ),
+                "Sent.",
+            )
+        return redirect("channels_bot:conversation", pk=conversation.pk)
+
+
+class _ConversationAction(_ChannelBotView):
+    required_role = Role.MEMBER
+    done = ""
+
+    def act(self, conversation: Conversation):
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        conversation = self.lookup(sel.conversation_get_for_account, pk)
+        run_and_report(request, lambda: self.act(conversation), self.done)
+        return redirect("channels_bot:conversation", pk=conversation.pk)
+
+
+class TakeOverView(_ConversationAction):
+    done = "You are answering this conversation; the bot stays quiet until you give it back."
+
+    def act(self, conversation):
+        return handoff.conversation_take_over(conversation=conversation, actor=self.membership)
+
+
+class GiveBackView(_ConversationAction):
+    done = "The bot answers this customer's next message."
+
+    def act(self, conversation):
+        return handoff.conversation_give_back(conversation=conversation, actor=self.membership)
+
+
+class CloseView(_ConversationAction):
+    done = "Closed. The customer's next message opens it again."
+
+    def act(self, conversation):
+        return handoff.conversation_close(conversation=conversation, actor=self.membership)
+
+
+class ArchiveView(_ConversationAction):
+    done = "Archived."
+
+    def act(self, conversation):
+        return handoff.conversation_archive(conversation=conversation, actor=self.membership)
+
+
+# Channels
+
+
+class ChannelListView(_ChannelBotView):
+    def get(self, request):
+        from personas.selectors import personas_visible_to
+
+        channels = list(sel.channels_for_account(self.account))
+        for channel in channels:
+            channel.note = PLATFORM_NOTES.get(channel.platform_type, "")
+            channel.reconnect_url = reconnect_url(channel) if channel.needs_reconnect else ""
+        return render(request, "channels_bot/channels.html", {
+            "channels": channels, "banner": self.banner(), "can_manage": self.can(Role.ADMIN),
+            "personas": list(personas_visible_to(self.account)), "connect_url": connect_url(),
+            "x_enabled": settings.CHANNELS_X_ENABLED, "platform_notes": PLATFORM_NOTES,
+        })  # fmt: skip
+
+
+class ChannelUpdateView(_ChannelBotView):
+    """The persona picker and the pause/resume button of a channel row."""
+
+    required_role = Role.ADMIN
+
+    def post(self, request, pk):
+        channel = self.lookup(sel.channel_get_for_account, pk)
+        changes: dict = {}
+        if "persona" in request.POST:
+            changes["persona"] = request.POST["persona"] or None
+        if "is_active" in request.POST:
+            changes["is_active"] = request.POST["is_active"] == "1"
+        if "channel_name" in request.POST:
+            changes["channel_name"] = request.POST["channel_name"]
+        if changes.get("is_active") is False:
+            done = f"Paused {channel.channel_name}: its messages are received and the bot does not answer."
+        elif changes.get("is_active") is True:
+            done = f"{channel.channel_name} is answering again."
+        else:
+            done = f"Saved {channel.channel_name}."
+        run_and_report(request, lambda: channel_update(channel=channel, actor=self.membership, **changes), done)
+        return redirect("channels_bot:channels")
+
+
+# Products
+
+
+class ProductListView(_ChannelBotView):
+    def get(self, request):
+        query = request.GET.get("q", "").strip()[:200]
+        page = Paginator(sel.products_for_account(self.account, search=query), PRODUCTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        return render(request, "channels_bot/products.html", {
+            "page": page, "q": query, "can_edit": self.can(Role.MEMBER), "import_form": ProductImportForm(),
+            "import_result": request.session.pop("channels_bot_import", None),
+        })  # fmt: skip
+
+
+class ProductCreateView(_ChannelBotView):
+    required_role = Role.MEMBER
+
+    def get(self, request):
+        return render(request, "channels_bot/product_form.html", {"form": ProductForm(), "product": None})
+
+    def post(self, request):
+        from .services.products import product_create
+
+        form = ProductForm(request.POST)
+        if form.is_valid():
+            try:
+                product = product_create(account=self.account, actor=self.membership, **form.cleaned_data)
+            except ServiceError as exc:
+                messages.error(request, service_error_text(exc))
+            else:
+                messages.success(request, f"Added {product.name}.")
+                return redirect("channels_bot:products")
+        return render(request, "channels_bot/product_form.html", {"form": form, "product": None}, status=400)
+
+
+class ProductEditView(_ChannelBotView):
+    def get(self, request, pk):
+        product = self.lookup(sel.product_get_for_account, pk)
+        initial = {f: getattr(product, f) for f in ProductForm.base_fields}
+        return render(request, "channels_bot/product_form.html", {
+            "form": ProductForm(initial=initial), "product": product, "can_edit": self.can(Role.MEMBER),
+        })  # fmt: skip
+
+    def post(self, request, pk):
+        from .services.products import product_update
+
+        product = self.lookup(sel.product_get_for_account, pk)
+        if not self.can(Role.MEMBER):
+            raise PermissionDenied("Your role in this account does not allow this.")
+        form = ProductForm(request.POST)
+        if form.is_valid():
+            try:
+                product_update(product=product, actor=self.membership, **form.cleaned_data)
+            except ServiceError as exc:
+                messages.error(request, service_error_text(exc))
+            else:
+                messages.success(request, f"Saved {form.cleaned_data['name']}.")
+                return redirect("channels_bot:products")
+        return render(request, "channels_bot/product_form.html", {"form": form, "product": product, "can_edit": True},
+                      status=400)  # fmt: skip
+
+
+class ProductDeleteView(_ChannelBotView):
+    required_role = Role.MEMBER
+
+    def post(self, request, pk):
+        from .services.products import product_delete
+
+        product = self.lookup(sel.product_get_for_account, pk)
+        if run_and_report(request, lambda: product_delete(product=product, actor=self.membership),
+                          f"Deleted {product.name}."):  # fmt: skip
+            return redirect("channels_bot:products")
+        return redirect("channels_bot:product", pk=product.pk)
+
+
+class ProductImportView(_ChannelBotView):
+    required_role = Role.MEMBER
+
+    def post(self, request):
+        from .api import import_result_dict
+        from .services.products import products_import_csv
+
+        form = ProductImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, "Choose a CSV file to import.")
+            return redirect("channels_bot:products")
+        try:
+            result = products_import_csv(account=self.account, actor=self.membership, file=form.cleaned_data["file"])
+        except ServiceError as exc:
+            messages.error(request, service_error_text(exc))
+            return redirect("channels_bot:products")
+        body = import_result_dict(result)
+        request.session["channels_bot_import"] = _import_summary(body)
+        return redirect("channels_bot:products")
+
+
+def _import_summary(body: dict) -> dict:
+    """What the products page shows of an import: counts and each refused line."""
+
+    def count(key: str) -> int:
+        value = body.get(key, 0)
+        return len(value) if isinstance(value, list | tuple) else int(value or 0)
+
+    errors = []
+    for error in body.get("errors") or []:
+        if isinstance(error, dict):
+            line = error.get("line") or error.get("row") or ""
+            text = error.get("message") or error.get("errors") or error
+            if isinstance(text, dict):
+                text = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in text.items())
+            elif isinstance(text, list):
+                text = " ".join(map(str, text))
+            errors.append({"line": line, "message": str(text)})
+        else:
+            errors.append({"line": getattr(error, "line", ""), "message": str(getattr(error, "message", error))})
+    return {"created": count("created"), "updated": count("updated"), "errors": errors}
+
+
+# Orders
+
+
+class OrderListView(_ChannelBotView):
+    def get(self, request):
+        status = request.GET.get("status", "")
+        if status not in Order.Status.values:
+            status = ""
+        orders = sel.orders_for_account(self.account, sel.OrderFilters(status=status))
+        page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+        return render(request, "channels_bot/orders.html", {
+            "page": page, "status": status, "statuses": Order.Status.choices,
+        })  # fmt: skip
+
+
+class OrderDetailView(_ChannelBotView):
+    def get(self, request, pk):
+        order = self.lookup(sel.order_get_for_account, pk)
+        for item in order.items.all():
+            item.line_total = item.price_at_purchase * item.quantity
+        moves = [(value, label) for value, label in Order.Status.choices if value in TRANSITIONS[order.order_status]]
+        return render(request, "channels_bot/order_detail.html", {
+            "order": order, "moves": moves, "can_move": self.can(Role.MEMBER), "form": TransitionForm(),
+        })  # fmt: skip
+
+
+class OrderTransitionView(_ChannelBotView):
+    required_role = Role.MEMBER
+
+    def post(self, request, pk):
+        from .services.orders import order_transition
+
+        order = self.lookup(sel.order_get_for_account, pk)
+        form = TransitionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose a status the order can move to.")
+            return redirect("channels_bot:order", pk=order.pk)
+        to_status = form.cleaned_data["status"]
+        run_and_report(
+            request,
+            lambda: order_transition(order=order, to_status=to_status, actor_kind="agent", actor=request.user,
+                                     note=form.cleaned_data["note"]),
+            f"Order moved to {Order.Status(to_status).label.lower()}; the customer is told on their channel.",
+        )  # fmt: skip
+        return redirect("channels_bot:order", pk=order.pk)
