@@ -67,12 +67,14 @@ class TokenGrant:
 class SendContext:
     """Where a message goes and under which rule: `reply_to_comment` is the
     LinkedIn comment (or post) a reply answers; `human_agent_tag` sends with
-    Messenger's HUMAN_AGENT tag (outside the 24 h window, within 7 days)."""
+    Messenger's HUMAN_AGENT tag (outside the 24 h window, within 7 days);
+    `skip_parts` the parts of a multi-part message a failed attempt already sent."""
 
     recipient_id: str
     human_agent_tag: bool = False
     reply_to_comment: str = ""
     source_post: str = ""
+    skip_parts: int = 0
 
 
 class PlatformClient(Protocol):

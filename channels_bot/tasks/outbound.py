@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-__all__ = ["message_send"]
+__all__ = ["message_send", "tokens_refresh"]
 
 
 @shared_task(queue="default", bind=True)
@@ -18,3 +18,13 @@ def message_send(self, *, account_id: str, message_id: str) -> None:
     from channels_bot.services.delivery import message_deliver
 
     message_deliver(account_id=account_id, message_id=message_id, task=self)
+
+
+@shared_task(queue="default")
+def tokens_refresh() -> dict:
+    """Beat: refresh the platform tokens that expire soon (Instagram Login, X, LinkedIn);
+    a refresh the platform refuses marks its channel "needs reconnecting"."""
+    from channels_bot.services.connect import tokens_refresh as refresh
+
+    report = refresh()
+    return {"refreshed": report.refreshed, "failed": report.failed, "needs_reconnect": report.needs_reconnect}
