@@ -50,3 +50,8 @@ class InboundEvent:
     reply_target: str = ""  # LinkedIn: the comment URN a reply attaches to
     source_post: str = ""  # LinkedIn: the post URN
     raw: dict[str, Any] = field(default_factory=dict)
+    # Meta: delivered under `standby` (another app owns the thread: the bot must not answer).
+    standby: bool = False
+    handover_action: str = ""  # pass_thread_control, take_thread_control, request_thread_control
+    previous_owner_app_id: str = ""  # handover: the app that had the thread
+    action: str = ""  # LinkedIn notification action (COMMENT, SHARE_MENTION, ...); UNSUPPORTED: what it was
