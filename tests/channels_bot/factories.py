@@ -126,3 +126,32 @@ def channel_bot_rows(account, owner) -> None:
             source=WebhookSource.META, body=b"{}", account=account, channel=channel,
             status=WebhookDelivery.Status.PROCESSED,
         )  # fmt: skip
+
+
+def record_sends(monkeypatch) -> list:
+    """Keep outbound messages from the platform (the true boundary): the ids of the
+    messages `outgoing_create` would have sent, in order."""
+    from channels_bot.services import outbound
+
+    sent: list = []
+    monkeypatch.setattr(outbound, "message_enqueue", lambda message: sent.append(message.pk))
+    return sent
+
+
+def open_conversation(account, platform=None, **kwargs):
+    """A bot-handled conversation whose customer wrote just now (the 24-hour window is open)."""
+    from django.utils import timezone
+
+    channel_kwargs = {"account": account}
+    if platform is not None:
+        from channels_bot.models import ConnectedChannel
+
+        routes = {
+            "TWITTER_PROFILE": ConnectedChannel.Route.X_OAUTH2,
+            "LINKEDIN_PAGE": ConnectedChannel.Route.LINKEDIN_OAUTH,
+        }
+        channel_kwargs.update(platform_type=platform, route=routes.get(platform, ConnectedChannel.Route.FACEBOOK_LOGIN))
+    channel = kwargs.pop("channel", None) or ChannelFactory(**channel_kwargs)
+    return ConversationFactory(
+        customer=CustomerFactory(channel=channel), last_customer_message_at=timezone.now(), **kwargs
+    )
