@@ -125,8 +125,11 @@ def test_messenger_send_body_and_human_agent_tag(fake_platform):
     [call1, call2] = fake_platform.calls("graph.messages")
     assert call1.path == "/graph/v25.0/1122334455/messages"
     assert call1.query == {"access_token": "PAGE-TOKEN-SHOP"}
-    assert call1.json == {"recipient": {"id": "PSID1"}, "messaging_type": "RESPONSE", "message": {
-        "text": "Hi!", "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "YES"}]}}
+    assert call1.json == {
+        "recipient": {"id": "PSID1"},
+        "messaging_type": "RESPONSE",
+        "message": {"text": "Hi!", "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "YES"}]},
+    }
     assert call2.json == {"recipient": {"id": "PSID1"}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
                           "message": {"text": "Late answer"}}  # fmt: skip
     assert first.platform_message_id == "m_fake_0001"
