@@ -53,7 +53,7 @@ from aiplatform.ai.guard import call_guard
 from aiplatform.ai.pricing import credits_for
 from aiplatform.ai.registry import ModelEntry, model_entry
 from aiplatform.errors import Conflict, InsufficientCredits, LimitReached, ServiceError
-from billing.models import Reservation
+from billing.models import CreditTransaction, Reservation
 from billing.services.controls import AiShutoff
 from billing.services.ledger import Reference
 from billing.services.limits import generation_check
@@ -279,7 +279,9 @@ def _hold(turn: Turn, entry: ModelEntry) -> Hold:
         if reservation.status == Reservation.Status.HELD:
             return Hold(reservation_id=reservation.pk)
         if reservation.status == Reservation.Status.SETTLED and reservation.transaction_id is not None:
-            return Hold(paid=-reservation.transaction.amount)
+            with account_context(turn.account.id):
+                amount = CreditTransaction.objects.values_list("amount", flat=True).get(pk=reservation.transaction_id)
+            return Hold(paid=-amount)
         # This attempt ended uncharged (a provider error, the expiry sweep): the next key.
     raise BotAnswerRetry("Too many attempts to answer this message.")
 
