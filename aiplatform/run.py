@@ -58,6 +58,7 @@ def main() -> int:
     _manage("seed_demo")
     _manage("seed_billing_demo")
     _manage("seed_personas")
+    _manage("seed_channels_demo")
 
     py = sys.executable
     manager = Manager(Printer(sys.stdout))

@@ -24,6 +24,8 @@ from .models import ConnectedChannel, Conversation, Customer, Order, Product
 from .services import handoff
 from .services.channels import channel_disconnect, channel_update
 from .services.inbox import agent_message_send, conversation_mark_read
+from .services.orders import order_transition
+from .services.products import product_create, product_delete, product_update, products_import_csv
 
 _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
@@ -73,7 +75,7 @@ class CustomerViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         return super().list(request, *args, **kwargs)
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[_ID]), destroy=extend_schema(parameters=[_ID]))
+@extend_schema_view(retrieve=extend_schema(parameters=[_ID]))
 class ProductViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin):
     """The catalog the bot sells from. `?search=` matches words of the name, SKU
     and description; `?available=` narrows. Import many at once with
@@ -95,8 +97,6 @@ class ProductViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @extend_schema(request=s.ProductWriteSerializer, responses={201: s.ProductSerializer})
     def create(self, request):
-        from .services.products import product_create
-
         data = s.ProductWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         product = product_create(account=self.account, actor=self.membership, **data.validated_data)
@@ -104,26 +104,27 @@ class ProductViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @extend_schema(parameters=[_ID], request=s.ProductWriteSerializer(partial=True), responses=s.ProductSerializer)
     def partial_update(self, request, pk=None):
-        from .services.products import product_update
-
         product = self.get_object()
         data = s.ProductWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         product = product_update(product=product, actor=self.membership, **data.validated_data)
         return Response(self.get_serializer(sel.product_get_for_account(self.account, product.pk)).data)
 
-    def perform_destroy(self, instance):
-        from .services.products import product_delete
-
-        product_delete(product=instance, actor=self.membership)
+    @extend_schema(parameters=[_ID], responses={204: None, 200: OpenApiTypes.OBJECT})
+    def destroy(self, request, pk=None):
+        """204 when deleted; 200 with `deleted: false` and the product when it was
+        ordered before (it is kept, marked unavailable)."""
+        outcome = product_delete(product=self.get_object(), actor=self.membership)
+        if outcome.deleted:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = {"deleted": False, "message": outcome.message, "product": s.ProductSerializer(outcome.product).data}
+        return Response(body)
 
     @extend_schema(request={"multipart/form-data": s.ProductImportSerializer}, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_csv(self, request):
-        """Create or update products from a CSV (matched by SKU). Answers what was
-        created and updated, and the errors of each refused line."""
-        from .services.products import products_import_csv
-
+        """Create or update products from a CSV (matched by SKU), all or nothing.
+        A file with errors is a 400 whose `error.errors` lists {line, field, message}."""
         data = s.ProductImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = products_import_csv(account=self.account, actor=self.membership, file=data.validated_data["file"])
@@ -131,19 +132,11 @@ class ProductViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
 
 def import_result_dict(result) -> dict:
-    """The import's outcome as JSON, whatever the service's result type carries."""
-    if isinstance(result, dict):
-        return result
-    if hasattr(result, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        body = asdict(result)
-    else:
-        body = dict(vars(result))
-    for key, value in list(body.items()):
-        if isinstance(value, list | tuple) and value and hasattr(value[0], "pk"):
-            body[key] = [str(v.pk) for v in value]
-    return body
+    """The import's outcome: counts and the products created or updated."""
+    return {
+        "created": result.created, "updated": result.updated, "rows": result.rows,
+        "products": s.ProductSerializer(result.products, many=True).data,
+    }  # fmt: skip
 
 
 @extend_schema_view(retrieve=extend_schema(parameters=[_ID]))
@@ -173,13 +166,11 @@ class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Move the order to `status` (409 when that move is not allowed from its current status)."""
-        from .services.orders import order_transition
-
         order = self.get_object()
         data = s.OrderTransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order_transition(
-            order=order, to_status=data.validated_data["status"], actor_kind="agent", actor=request.user,
+            order=order, to_status=data.validated_data["status"], actor_kind="agent", actor=self.membership,
             note=data.validated_data["note"],
         )  # fmt: skip
         return Response(s.OrderDetailSerializer(sel.order_get_for_account(self.account, order.pk)).data)

@@ -33,6 +33,8 @@ from .models.platforms import Platform
 from .services import handoff
 from .services.channels import channel_update
 from .services.inbox import agent_message_send, conversation_mark_read
+from .services.orders import order_transition
+from .services.products import product_create, product_delete, product_update, products_import_csv
 
 LIST_SIZE = 100
 PRODUCTS_PER_PAGE = 50
@@ -316,8 +318,6 @@ class ProductCreateView(_ChannelBotView):
         return render(request, "channels_bot/product_form.html", {"form": ProductForm(), "product": None})
 
     def post(self, request):
-        from .services.products import product_create
-
         form = ProductForm(request.POST)
         if form.is_valid():
             try:
@@ -339,8 +339,6 @@ class ProductEditView(_ChannelBotView):
         })  # fmt: skip
 
     def post(self, request, pk):
-        from .services.products import product_update
-
         product = self.lookup(sel.product_get_for_account, pk)
         if not self.can(Role.MEMBER):
             raise PermissionDenied("Your role in this account does not allow this.")
@@ -361,22 +359,20 @@ class ProductDeleteView(_ChannelBotView):
     required_role = Role.MEMBER
 
     def post(self, request, pk):
-        from .services.products import product_delete
-
         product = self.lookup(sel.product_get_for_account, pk)
-        if run_and_report(request, lambda: product_delete(product=product, actor=self.membership),
-                          f"Deleted {product.name}."):  # fmt: skip
-            return redirect("channels_bot:products")
-        return redirect("channels_bot:product", pk=product.pk)
+        try:
+            outcome = product_delete(product=product, actor=self.membership)
+        except ServiceError as exc:
+            messages.error(request, service_error_text(exc))
+            return redirect("channels_bot:product", pk=product.pk)
+        (messages.success if outcome.deleted else messages.info)(request, outcome.message)
+        return redirect("channels_bot:products")
 
 
 class ProductImportView(_ChannelBotView):
     required_role = Role.MEMBER
 
     def post(self, request):
-        from .api import import_result_dict
-        from .services.products import products_import_csv
-
         form = ProductImportForm(request.POST, request.FILES)
         if not form.is_valid():
             messages.error(request, "Choose a CSV file to import.")
@@ -384,33 +380,19 @@ class ProductImportView(_ChannelBotView):
         try:
             result = products_import_csv(account=self.account, actor=self.membership, file=form.cleaned_data["file"])
         except ServiceError as exc:
-            messages.error(request, service_error_text(exc))
+            errors = exc.extra.get("errors") or []
+            if not errors:
+                messages.error(request, service_error_text(exc))
+                return redirect("channels_bot:products")
+            request.session["channels_bot_import"] = {
+                "created": 0, "updated": 0, "message": exc.message,
+                "errors": [{"line": e.get("line", ""), "field": e.get("field", ""), "message": e.get("message", "")}
+                           for e in errors[:200]],
+            }  # fmt: skip
             return redirect("channels_bot:products")
-        body = import_result_dict(result)
-        request.session["channels_bot_import"] = _import_summary(body)
+        request.session["channels_bot_import"] = {"created": result.created, "updated": result.updated, "errors": []}
+        messages.success(request, f"Imported {result.rows} line{'s' if result.rows != 1 else ''}.")
         return redirect("channels_bot:products")
-
-
-def _import_summary(body: dict) -> dict:
-    """What the products page shows of an import: counts and each refused line."""
-
-    def count(key: str) -> int:
-        value = body.get(key, 0)
-        return len(value) if isinstance(value, list | tuple) else int(value or 0)
-
-    errors = []
-    for error in body.get("errors") or []:
-        if isinstance(error, dict):
-            line = error.get("line") or error.get("row") or ""
-            text = error.get("message") or error.get("errors") or error
-            if isinstance(text, dict):
-                text = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in text.items())
-            elif isinstance(text, list):
-                text = " ".join(map(str, text))
-            errors.append({"line": line, "message": str(text)})
-        else:
-            errors.append({"line": getattr(error, "line", ""), "message": str(getattr(error, "message", error))})
-    return {"created": count("created"), "updated": count("updated"), "errors": errors}
 
 
 # Orders
@@ -443,8 +425,6 @@ class OrderTransitionView(_ChannelBotView):
     required_role = Role.MEMBER
 
     def post(self, request, pk):
-        from .services.orders import order_transition
-
         order = self.lookup(sel.order_get_for_account, pk)
         form = TransitionForm(request.POST)
         if not form.is_valid():
@@ -453,7 +433,7 @@ class OrderTransitionView(_ChannelBotView):
         to_status = form.cleaned_data["status"]
         run_and_report(
             request,
-            lambda: order_transition(order=order, to_status=to_status, actor_kind="agent", actor=request.user,
+            lambda: order_transition(order=order, to_status=to_status, actor_kind="agent", actor=self.membership,
                                      note=form.cleaned_data["note"]),
             f"Order moved to {Order.Status(to_status).label.lower()}; the customer is told on their channel.",
         )  # fmt: skip

@@ -5,7 +5,8 @@
 (function () {
   var inbox = document.getElementById("inbox");
   if (!inbox) return;
-  var LIVE = ["conversation.message", "conversation.updated", "message.updated", "order.created", "order.updated"];
+  var LIVE = ["conversation.message", "conversation.updated", "message.updated", "order.created", "order.updated",
+              "conversation.receipt"];
   var openId = inbox.dataset.conversation || "";
   var listWrap = document.getElementById("conversation-list-wrap");
   var liveState = document.getElementById("live-state");
@@ -62,8 +63,9 @@
     var id = data.conversation_id || data.conversation || (frame.event.indexOf("conversation.") === 0 ? data.id : "");
     if (id && String(id) === openId) return true;
     if (!openId) return false;
+    if (data.customer && String(data.customer) === inbox.dataset.customer) return true;
     if (frame.event === "message.updated" && data.id && document.querySelector('[data-message="' + data.id + '"]')) return true;
-    return frame.event.indexOf("order.") === 0;  // the customer panel lists orders: cheap to re-read
+    return frame.event.indexOf("order.") === 0 && (!data.customer_id || String(data.customer_id) === inbox.dataset.customer);
   }
 
   document.addEventListener("account:event", function (ev) {
