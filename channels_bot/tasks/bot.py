@@ -11,9 +11,17 @@ from celery import shared_task
 __all__ = ["answer_message"]
 
 
-@shared_task(queue="default")
-def answer_message(*, account_id: str, message_id: str) -> None:
-    """Answer one stored customer message (idempotent: a second run finds the answer)."""
-    from channels_bot.services.bot import bot_answer
+ANSWER_MAX_RETRIES = 3  # provider errors: retried with backoff, then handed to a human
 
-    bot_answer(account_id=account_id, message_id=message_id)
+
+@shared_task(queue="default", bind=True, max_retries=ANSWER_MAX_RETRIES)
+def answer_message(self, *, account_id: str, message_id: str) -> None:
+    """Answer one stored customer message (idempotent: a second run finds the answer).
+    A provider error retries later (nothing was stored or charged); the last try hands over."""
+    from channels_bot.services.bot import BotAnswerRetry, bot_answer
+
+    retries_left = 0 if self.request.is_eager else max(0, self.max_retries - self.request.retries)
+    try:
+        bot_answer(account_id=account_id, message_id=message_id, retries_left=retries_left)
+    except BotAnswerRetry as exc:
+        raise self.retry(exc=exc, countdown=exc.countdown * 2**self.request.retries) from exc

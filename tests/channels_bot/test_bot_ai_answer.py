@@ -301,3 +301,23 @@ def test_a_human_handled_conversation_is_not_answered_by_the_ai(tenants, shop, s
     assert model_server.requests == []
     assert _use_rows(tenants.a) == []
     assert _bot_messages(conversation) == []
+
+
+def test_the_task_answers_and_an_eager_run_hands_over_on_a_provider_error(tenants, shop, sent, model_server):
+    # given
+    from channels_bot.tasks.bot import answer_message
+
+    conversation, _ = shop
+    _drain(tenants.a)
+    fund(tenants.a, "100")
+    model_server.reply(ANSWER)
+    ok, failing = _ask(conversation), _ask(conversation, "and a teapot?")
+
+    # when
+    answer_message.delay(account_id=str(tenants.a.id), message_id=str(ok.pk))
+    model_server.fail(500, times=1)
+    answer_message.delay(account_id=str(tenants.a.id), message_id=str(failing.pk))
+
+    # then
+    assert _bot_messages(conversation) == [(ANSWER, Decimal("0.0830")), (POLITE_HANDOFF, Decimal("0"))]
+    assert len(_use_rows(tenants.a)) == 1
