@@ -23,6 +23,7 @@ from .models import (
     Payment,
     PaymentCustomer,
     Plan,
+    PlanChange,
     Subscription,
     TopUpRule,
     UsageRecord,
@@ -30,6 +31,7 @@ from .models import (
     WebhookEvent,
 )
 from .services.ledger import wallet_adjust, wallet_refund
+from .services.subscriptions import subscription_comp
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -158,13 +160,64 @@ class CreditPackAdmin(admin.ModelAdmin):
     list_editable = ["is_active"]
 
 
+class CompForm(forms.Form):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Required; kept in the plan history.")
+
+
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["account", "plan", "status", "current_period_end", "trial_ends_at", "cancel_at_period_end"]
-    list_filter = ["status", "plan"]
+class SubscriptionAdmin(ReadOnlyAdmin):
+    """Plans change through the provider's paid invoices; an operator can only comp one (with a reason)."""
+
+    list_display = ["account", "plan", "status", "provider", "current_period_end", "scheduled_plan",
+                    "cancel_at_period_end"]  # fmt: skip
+    list_filter = ["status", "plan", "provider"]
     search_fields = ["account__name", "provider_subscription_id"]
-    list_select_related = ["account", "plan"]
-    autocomplete_fields = ["account"]
+    list_select_related = ["account", "plan", "scheduled_plan"]
+    actions = ["comp_plan"]
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/comp/", self.admin_site.admin_view(self.comp_view), name="billing_subscription_comp"
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description="Comp a plan (free of charge, with a reason)…")
+    def comp_plan(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one subscription.", messages.WARNING)
+            return None
+        return redirect(reverse("admin:billing_subscription_comp", args=[queryset.get().pk]))
+
+    def comp_view(self, request, object_id):
+        subscription = self.get_object(request, object_id)
+        form = CompForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                sub = subscription_comp(
+                    account=subscription.account, plan=data["plan"], operator=request.user, reason=data["reason"]
+                )
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                _log(request, subscription, f"comped {data['plan'].code}: {data['reason']}")
+                self.message_user(request, f"{sub.account} is on the {sub.plan.name} plan, comped.")
+                return redirect(reverse("admin:billing_subscription_changelist"))
+        context = {**self.admin_site.each_context(request), "title": f"Comp a plan for {subscription.account}",
+                   "form": form, "subscription": subscription, "opts": self.model._meta}  # fmt: skip
+        return TemplateResponse(request, "admin/billing/subscription_comp.html", context)
+
+
+@admin.register(PlanChange)
+class PlanChangeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "account", "kind", "from_plan", "to_plan", "actor", "provider", "provider_ref",
+                    "credits_granted", "reason"]  # fmt: skip
+    list_filter = ["kind", "provider"]
+    search_fields = ["account__name", "provider_ref", "reason"]
+    list_select_related = ["account", "from_plan", "to_plan", "actor"]
 
 
 @admin.register(Payment)

@@ -150,14 +150,14 @@ class PlanView(TenantAPIView):
         data["limits"] = s.LimitUsageSerializer(plan_usage(self.account), many=True).data
         return Response(data)
 
-    @extend_schema(request=s.PlanChangeSerializer, responses=s.SubscriptionSerializer)
+    @extend_schema(request=s.PlanChangeSerializer, responses=s.PlanChangeResultSerializer)
     def post(self, request):
+        """A paid plan from Free answers `checkout` with the provider's `checkout_url`:
+        the plan starts when that payment is confirmed. Downgrades are `scheduled`."""
         data = s.PlanChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = subscription_change(
-            account=self.account, actor=self.membership, plan_code=data.validated_data["plan"]
-        )
-        return Response(s.SubscriptionSerializer(subscription).data)
+        result = subscription_change(account=self.account, actor=self.membership, plan_code=data.validated_data["plan"])
+        return Response(s.PlanChangeResultSerializer(result).data)
 
 
 class UsageView(TenantAPIView):

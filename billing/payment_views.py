@@ -51,5 +51,8 @@ class DevCheckoutView(TenantViewMixin, View):
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
+            if payment.kind == Payment.Kind.SUBSCRIPTION:
+                messages.success(request, f"Payment received: you are on the {payment.plan.name} plan.")
+                return redirect("billing:usage")
             messages.success(request, f"Payment received: {payment.credits.normalize():f} credits were added.")
         return redirect(WALLET_PATH)

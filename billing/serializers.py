@@ -51,18 +51,31 @@ class LimitUsageSerializer(serializers.Serializer):
 
 class SubscriptionSerializer(serializers.ModelSerializer):
     plan = PlanSerializer(read_only=True)
+    scheduled_plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Subscription
         fields = [
             "plan", "status", "current_period_start", "current_period_end", "trial_ends_at",
-            "cancel_at_period_end", "past_due_since",
+            "cancel_at_period_end", "past_due_since", "scheduled_plan", "provider",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class PlanChangeSerializer(serializers.Serializer):
     plan = serializers.SlugField()
+
+
+class PlanChangeResultSerializer(serializers.Serializer):
+    """What asking for a plan did: `checkout` means pay at `checkout_url` first."""
+
+    outcome = serializers.ChoiceField(
+        choices=["unchanged", "checkout", "upgrade_requested", "applied", "scheduled", "resumed"]
+    )
+    message = serializers.CharField()
+    checkout_url = serializers.CharField(allow_blank=True)
+    payment_id = serializers.UUIDField(allow_null=True, source="payment.id", default=None)
+    subscription = SubscriptionSerializer()
 
 
 class PaymentSerializer(serializers.ModelSerializer):

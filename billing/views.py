@@ -40,6 +40,10 @@ from .services.usage import spend_totals, usage_summary
 LEDGER_PAGE_SIZE = 50
 USAGE_DAYS = 30
 USAGE_DAY_CHOICES = (7, 30, 90)
+PLAN_NOTES = {
+    "success": "Thank you: the plan starts as soon as the payment provider confirms the payment.",
+    "cancelled": "Checkout was cancelled; the plan did not change and nothing was charged.",
+}
 CHECKOUT_NOTES = {
     "success": "Thank you: your credits are added as soon as the payment provider confirms the payment.",
     "cancelled": "Checkout was cancelled; nothing was charged.",
@@ -242,6 +246,7 @@ class UsageView(TenantViewMixin, View):
                 chart_id="usage-models",
             ),
             "subscription": subscription,
+            "plan_note": PLAN_NOTES.get(request.GET.get("checkout", "")),
             "plans": list(selectors.plans_for_sale()),
             "limits": plan_usage(account),
             "control": control,
@@ -255,21 +260,24 @@ class UsageView(TenantViewMixin, View):
 
 
 class PlanChangeView(TenantViewMixin, View):
+    """A paid plan opens the provider's checkout (the plan starts once it is paid);
+    a downgrade is scheduled for the period end."""
+
     def post(self, request):
         form = forms.PlanForm(request.POST)
         if not form.is_valid():
             _invalid(request, form)
-        else:
-            run_and_report(
-                request,
-                lambda: subscription_change(
-                    account=self.account, actor=self.membership, plan_code=form.cleaned_data["plan"]
-                ),
-                lambda sub: (
-                    f"You are now on the {sub.plan.name} plan"
-                    + (f", on trial until {sub.trial_ends_at:%Y-%m-%d}." if sub.trial_ends_at else ".")
-                ),
+            return redirect("billing:usage")
+        try:
+            result = subscription_change(
+                account=self.account, actor=self.membership, plan_code=form.cleaned_data["plan"]
             )
+        except ServiceError as exc:
+            messages.error(request, service_error_text(exc))
+            return redirect("billing:usage")
+        if result.checkout_url:
+            return HttpResponseRedirect(result.checkout_url)
+        messages.success(request, result.message)
         return redirect("billing:usage")
 
 

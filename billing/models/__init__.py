@@ -1,7 +1,7 @@
 from .controls import CostControl
 from .ledger import AuditLog, CreditTransaction, IdempotencyRecord, Reservation, Wallet
 from .payments import CreditPack, Payment, PaymentCustomer, TopUpRule, WebhookEvent
-from .plans import Plan, Subscription
+from .plans import Plan, PlanChange, Subscription
 from .usage import AccountDailyUsage, ApiRequestLog, DailyProviderCost, UsageRecord, UserMonthlyUsage
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Payment",
     "PaymentCustomer",
     "Plan",
+    "PlanChange",
     "Reservation",
     "Subscription",
     "TopUpRule",

@@ -41,8 +41,11 @@ class Payment(TenantModel):
     class Kind(models.TextChoices):
         CHECKOUT = "checkout", "Checkout"
         AUTO_TOP_UP = "auto_top_up", "Automatic top-up"
+        SUBSCRIPTION = "subscription", "Plan subscription"
 
     pack = models.ForeignKey(CreditPack, on_delete=models.PROTECT, null=True, blank=True)
+    # A plan's subscription checkout: credits come with its paid invoices, not with the payment.
+    plan = models.ForeignKey("billing.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CHECKOUT)
     credits = credit_field()
     amount = money_field()

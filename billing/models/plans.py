@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from accounts.models import Account
@@ -45,6 +46,13 @@ class Subscription(TenantModel):
     cancel_at_period_end = models.BooleanField(default=False)
     past_due_since = models.DateTimeField(null=True, blank=True)
     last_granted_period = models.DateField(null=True, blank=True, help_text="Start of the last period credited.")
+    period_granted = credit_field(
+        help_text="Plan credits granted for the current period (grants top up to the plan's)."
+    )
+    # A downgrade or cancellation waits for the period end; the Free plan when cancelled.
+    scheduled_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    trial_used_at = models.DateTimeField(null=True, blank=True, help_text="One trial per account, ever.")
+    # "" (the Free plan, periods rolled here), "comp" (given by an operator), or the payment provider.
     provider = models.CharField(max_length=30, blank=True)
     provider_subscription_id = models.CharField(max_length=255, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -54,3 +62,37 @@ class Subscription(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.plan_id} for {self.account_id} ({self.status})"
+
+
+class PlanChange(TenantModel):
+    """The audit trail of an account's plan: every change, who or what made it, and why."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", "Started"
+        CHECKOUT = "checkout", "Checkout opened"
+        PAID = "paid", "Paid period"
+        UPGRADE_REQUESTED = "upgrade_requested", "Upgrade requested"
+        SCHEDULED = "scheduled", "Change at period end"
+        RESUMED = "resumed", "Scheduled change withdrawn"
+        RENEWED = "renewed", "Renewed"
+        PAST_DUE = "past_due", "Payment failed"
+        ENDED = "ended", "Ended"
+        COMP = "comp", "Comped by an operator"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    provider = models.CharField(max_length=30, blank=True)
+    provider_ref = models.CharField(max_length=255, blank=True, help_text="Invoice, checkout or subscription id.")
+    credits_granted = credit_field()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-created_at"], name="billing_plan_change_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.from_plan_id} -> {self.to_plan_id}"

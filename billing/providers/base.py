@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 from aiplatform.errors import NotFound, ServiceError
 
 if TYPE_CHECKING:
-    from billing.models import Payment
+    from billing.models import Payment, Plan
 
 PROVIDERS = {
     "dev": "billing.providers.dev.DevProvider",
@@ -68,8 +68,10 @@ class EventStatus:
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     EXPIRED = "expired"
-    ACTIVE = "active"  # subscription paid
-    PAST_DUE = "past_due"  # subscription payment failed
+    ACTIVE = "active"  # subscription paid (invoice.paid)
+    PAST_DUE = "past_due"  # subscription payment failed (invoice.payment_failed)
+    UPDATED = "updated"  # the provider changed the subscription (customer.subscription.updated)
+    ENDED = "ended"  # the subscription is over (customer.subscription.deleted)
 
 
 class EventSubject:
@@ -124,6 +126,15 @@ class ProviderEvent:
     # Our ids as we sent them to the provider (metadata / client_reference_id).
     metadata: Mapping[str, str] = field(default_factory=dict)
     failure_message: str = ""
+    # Subscriptions: the provider's subscription and customer, the invoice's period
+    # (unix times), why it was billed, and what the provider says of the subscription.
+    subscription_ref: str = ""
+    customer_ref: str = ""
+    period_start: int | None = None
+    period_end: int | None = None
+    billing_reason: str = ""
+    subscription_status: str = ""
+    cancel_at_period_end: bool | None = None
 
 
 class PaymentProvider(ABC):
@@ -150,6 +161,32 @@ class PaymentProvider(ABC):
         Raises PaymentProviderError when the provider cannot be asked.
         """
         return None
+
+    # --- plans (recurring billing) ----------------------------------------------------
+
+    @abstractmethod
+    def create_subscription_checkout(
+        self,
+        payment: Payment,
+        plan: Plan,
+        success_url: str,
+        cancel_url: str,
+        *,
+        trial_days: int = 0,
+        customer_ref: str = "",
+    ) -> CheckoutSession:
+        """A hosted page where the customer subscribes to `plan` (monthly). The plan
+        starts with the provider's paid invoice, not here. Raises PaymentProviderError."""
+
+    @abstractmethod
+    def subscription_change_plan(self, subscription_ref: str, plan: Plan, *, upgrade: bool) -> SignedWebhook | None:
+        """Move the provider's subscription to `plan`. An upgrade is invoiced now
+        (prorated) and refused when that payment fails; a downgrade is billed from the
+        next period. Providers that settle at once return the resulting event."""
+
+    @abstractmethod
+    def subscription_set_cancel(self, subscription_ref: str, *, cancel: bool) -> None:
+        """End the subscription at the period end (`cancel`), or withdraw that."""
 
     @abstractmethod
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:

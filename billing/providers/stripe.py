@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from billing.models import Payment
+from billing.models import Payment, Plan
 
 from .base import (
     ChargeResult,
@@ -28,6 +29,7 @@ from .base import (
     PaymentProviderError,
     ProviderEvent,
     SavedMethod,
+    SignedWebhook,
     WebhookRejected,
     header_value,
     verify_signature,
@@ -121,13 +123,59 @@ def _ref(value: Any) -> str:
 
 
 def _subscription_id(invoice: Mapping) -> str:
+    """The invoice's subscription ("" for a one-off invoice)."""
     sub = invoice.get("subscription")
     if sub is None:  # API versions from 2025-03-31 moved it under `parent`
         details = (invoice.get("parent") or {}).get("subscription_details") or {}
-        sub = details.get("subscription")
-    if isinstance(sub, Mapping):
-        sub = sub.get("id")
-    return _text(sub, "invoice subscription id")
+        sub = details.get("subscription") if isinstance(details, Mapping) else None
+    return _ref(sub)
+
+
+def _invoice_metadata(invoice: Mapping) -> dict[str, str]:
+    """Our ids as the subscription carried them when the invoice was made (the
+    subscription's metadata is copied onto its invoices and their lines)."""
+    found: dict[str, str] = {}
+    parent = invoice.get("parent") if isinstance(invoice.get("parent"), Mapping) else {}
+    lines = invoice.get("lines") if isinstance(invoice.get("lines"), Mapping) else {}
+    first = (lines.get("data") or [None])[0] if isinstance(lines.get("data"), list) else None
+    for source in (
+        first if isinstance(first, Mapping) else {},
+        invoice.get("subscription_details") or {},
+        parent.get("subscription_details") or {},
+    ):
+        if isinstance(source, Mapping):
+            found.update(_metadata(source))
+    return found
+
+
+def _unix(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _invoice_period(invoice: Mapping) -> tuple[int | None, int | None]:
+    """The service period the invoice bills: its subscription line's, else the invoice's."""
+    lines = invoice.get("lines") if isinstance(invoice.get("lines"), Mapping) else {}
+    for line in lines.get("data") or []:
+        period = line.get("period") if isinstance(line, Mapping) else None
+        if isinstance(period, Mapping) and _unix(period.get("start")) and _unix(period.get("end")):
+            return period["start"], period["end"]
+    return _unix(invoice.get("period_start")), _unix(invoice.get("period_end"))
+
+
+def _subscription_period(sub: Mapping) -> tuple[int | None, int | None]:
+    start, end = _unix(sub.get("current_period_start")), _unix(sub.get("current_period_end"))
+    if start is None:  # API versions from 2025-03-31 keep the period on the items
+        items = sub.get("items") if isinstance(sub.get("items"), Mapping) else {}
+        first = (items.get("data") or [None])[0] if isinstance(items.get("data"), list) else None
+        if isinstance(first, Mapping):
+            start, end = _unix(first.get("current_period_start")), _unix(first.get("current_period_end"))
+    return start, end
+
+
+_SUBSCRIPTION_STATUS = {
+    "customer.subscription.updated": EventStatus.UPDATED,
+    "customer.subscription.deleted": EventStatus.ENDED,
+}
 
 
 def parse_event(body: bytes) -> ProviderEvent:
@@ -148,11 +196,13 @@ def parse_event(body: bytes) -> ProviderEvent:
     if event_type == "checkout.session.completed" or event_type in _CHECKOUT_STATUS:
         amount, currency = _amount(obj, "amount_total")
         status = _CHECKOUT_STATUS.get(event_type, "")
-        if event_type == "checkout.session.completed" and obj.get("payment_status") == "paid":
+        paid = ("paid", "no_payment_required") if obj.get("mode") == "subscription" else ("paid",)
+        if event_type == "checkout.session.completed" and obj.get("payment_status") in paid:
             status = EventStatus.SUCCEEDED  # otherwise an async method is still settling
         return ProviderEvent(
             **common, provider_ref=_text(obj.get("id"), "checkout session id"), amount=amount, currency=currency,
             status=status, subject=EventSubject.PAYMENT, metadata=_metadata(obj),
+            subscription_ref=_ref(obj.get("subscription")), customer_ref=_ref(obj.get("customer")),
         )  # fmt: skip
     if event_type in _INTENT_STATUS:
         status = _INTENT_STATUS[event_type]
@@ -166,10 +216,28 @@ def parse_event(body: bytes) -> ProviderEvent:
             failure_message=message if isinstance(message, str) else "",
         )  # fmt: skip
     if event_type in _INVOICE_STATUS:
-        amount, currency = _amount(obj, "amount_paid", "amount_due")
+        keys = ("amount_paid",) if event_type == "invoice.paid" else ("amount_due",)
+        amount, currency = _amount(obj, *keys)
+        start, end = _invoice_period(obj)
+        reason = obj.get("billing_reason")
+        subscription = _subscription_id(obj)
         return ProviderEvent(
-            **common, provider_ref=_subscription_id(obj), amount=amount, currency=currency,
-            status=_INVOICE_STATUS[event_type], subject=EventSubject.SUBSCRIPTION,
+            **common, provider_ref=_text(obj.get("id"), "invoice id"), amount=amount, currency=currency,
+            status=_INVOICE_STATUS[event_type] if subscription else "",
+            subject=EventSubject.SUBSCRIPTION if subscription else EventSubject.NONE,
+            metadata=_invoice_metadata(obj), subscription_ref=subscription, customer_ref=_ref(obj.get("customer")),
+            period_start=start, period_end=end, billing_reason=reason if isinstance(reason, str) else "",
+        )  # fmt: skip
+    if event_type in _SUBSCRIPTION_STATUS:
+        ref = _text(obj.get("id"), "subscription id")
+        start, end = _subscription_period(obj)
+        status, cancel = obj.get("status"), obj.get("cancel_at_period_end")
+        return ProviderEvent(
+            **common, provider_ref=ref, amount=None, currency="", status=_SUBSCRIPTION_STATUS[event_type],
+            subject=EventSubject.SUBSCRIPTION, metadata=_metadata(obj), subscription_ref=ref,
+            customer_ref=_ref(obj.get("customer")), period_start=start, period_end=end,
+            subscription_status=status if isinstance(status, str) else "",
+            cancel_at_period_end=cancel if isinstance(cancel, bool) else None,
         )  # fmt: skip
     ref = obj.get("id") if isinstance(obj.get("id"), str) else ""
     return ProviderEvent(**common, provider_ref=ref[:255], amount=None, currency="", status="")
@@ -262,6 +330,96 @@ class StripeProvider(PaymentProvider):
         if not isinstance(ref, str) or not isinstance(url, str):
             raise PaymentProviderError("Stripe answered without a checkout session id and URL.")
         return CheckoutSession(provider_ref=ref, url=url)
+
+    def create_subscription_checkout(
+        self,
+        payment: Payment,
+        plan: Plan,
+        success_url: str,
+        cancel_url: str,
+        *,
+        trial_days: int = 0,
+        customer_ref: str = "",
+    ) -> CheckoutSession:
+        """Checkout in subscription mode: Stripe makes the customer, the subscription and
+        its first invoice; our ids and the plan travel in the subscription's metadata,
+        which Stripe copies onto every invoice (that is how an invoice names its plan)."""
+        ids = {"account_id": str(payment.account_id), "payment_id": str(payment.id), "plan": plan.code}
+        subscription_data: dict[str, Any] = {"metadata": ids}
+        if trial_days:
+            subscription_data["trial_period_days"] = trial_days
+        session = self._post(
+            "/v1/checkout/sessions",
+            {
+                "mode": "subscription",
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "client_reference_id": str(payment.id),
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": plan.currency.lower(),
+                            "unit_amount": to_minor_units(plan.monthly_price, plan.currency),
+                            "recurring": {"interval": "month"},
+                            "product_data": {"name": f"{plan.name} plan"},
+                        },
+                    }
+                ],
+                **({"customer": customer_ref} if customer_ref else {}),
+                "metadata": ids,
+                "subscription_data": subscription_data,
+            },
+            idempotency_key=f"plan-checkout-{payment.id}",
+        )
+        ref, url = session.get("id"), session.get("url")
+        if not isinstance(ref, str) or not isinstance(url, str):
+            raise PaymentProviderError("Stripe answered without a checkout session id and URL.")
+        return CheckoutSession(provider_ref=ref, url=url)
+
+    def subscription_change_plan(self, subscription_ref: str, plan: Plan, *, upgrade: bool) -> SignedWebhook | None:
+        """Swap the subscription's one item to the plan's price. An upgrade is invoiced
+        at once, prorated, and Stripe refuses the change (402) if that invoice cannot be
+        paid (`error_if_incomplete`); a downgrade is not prorated: the lower price is
+        billed from the next period, when its invoice applies the plan here."""
+        path = f"/v1/subscriptions/{quote(subscription_ref, safe='')}"
+        current = self._get(path)
+        items = current.get("items") if isinstance(current.get("items"), Mapping) else {}
+        item = (items.get("data") or [None])[0] if isinstance(items.get("data"), list) else None
+        price = item.get("price") if isinstance(item, Mapping) else None
+        product = _ref(price.get("product")) if isinstance(price, Mapping) else ""
+        if not isinstance(item, Mapping) or not _ref(item) or not product:
+            raise PaymentProviderError("Stripe answered with a subscription that has no item to change.")
+        metadata = current.get("metadata") if isinstance(current.get("metadata"), Mapping) else {}
+        self._post(
+            path,
+            {
+                "items": [
+                    {
+                        "id": _ref(item),
+                        "price_data": {
+                            "currency": plan.currency.lower(),
+                            "product": product,
+                            "unit_amount": to_minor_units(plan.monthly_price, plan.currency),
+                            "recurring": {"interval": "month"},
+                        },
+                    }
+                ],
+                "metadata": {**metadata, "plan": plan.code},
+                "proration_behavior": "always_invoice" if upgrade else "none",
+                "payment_behavior": "error_if_incomplete" if upgrade else "allow_incomplete",
+                "cancel_at_period_end": False,
+            },
+            idempotency_key=f"plan-change-{subscription_ref}-{plan.code}-{uuid.uuid4().hex}",
+        )
+        return None
+
+    def subscription_set_cancel(self, subscription_ref: str, *, cancel: bool) -> None:
+        self._post(
+            f"/v1/subscriptions/{quote(subscription_ref, safe='')}",
+            {"cancel_at_period_end": cancel},
+            idempotency_key=f"plan-cancel-{subscription_ref}-{uuid.uuid4().hex}",
+        )
 
     def charge_saved(self, payment: Payment, payment_method_ref: str) -> ChargeResult:
         """`payment_method_ref` is "cus_…/pm_…": Stripe needs the customer of a saved card."""

@@ -110,13 +110,24 @@ def dev_checkout_pay(*, account: Account, actor: User | None, payment_id) -> Pay
     """The Pay button of the dev checkout page: the dev provider's signed event,
     processed like any provider's webhook."""
     with account_context(account.id):
-        payment = Payment.objects.filter(account=account, pk=payment_id, provider=DevProvider.name).first()
+        payment = (
+            Payment.objects.select_related("plan")
+            .filter(account=account, pk=payment_id, provider=DevProvider.name)
+            .first()
+        )
     if payment is None or not DevProvider.enabled():
         raise NotFound("No such payment in this account.")
     if payment.status != Payment.Status.PENDING:
         raise Conflict(f"This payment is already {payment.get_status_display().lower()}.", code="payment_closed")
-    webhook = DevProvider().signed_event(payment, "checkout.session.completed")
-    webhook_process(provider_name=DevProvider.name, body=webhook.body, headers=webhook.headers)
+    if payment.kind == Payment.Kind.SUBSCRIPTION:
+        with account_context(account.id):
+            trial_used = Subscription.objects.filter(account=account, trial_used_at__isnull=False).exists()
+        trial = payment.plan.trial_days if not trial_used else 0
+        webhooks = DevProvider().signed_subscription_checkout(payment, trial_days=trial)
+    else:
+        webhooks = [DevProvider().signed_event(payment, "checkout.session.completed")]
+    for webhook in webhooks:
+        webhook_process(provider_name=DevProvider.name, body=webhook.body, headers=webhook.headers)
     with account_context(account.id):
         payment.refresh_from_db()
     return payment
@@ -144,7 +155,7 @@ def webhook_process(*, provider_name: str, body: bytes, headers: Mapping[str, st
         if event.subject == EventSubject.PAYMENT:
             outcome = _payment_event(provider.name, event, saved)
         elif event.subject == EventSubject.SUBSCRIPTION:
-            outcome = _subscription_event(event)
+            outcome = _subscription_event(provider.name, event)
         else:
             outcome = _Outcome(None, f"ignored: {event.type} is not handled")
         stored.account_ref = outcome.account_id
@@ -236,7 +247,11 @@ def _payment_event(provider_name: str, event: ProviderEvent, saved: SavedMethod 
         payment = Payment.objects.select_for_update(of=("self",)).select_related("pack").get(pk=payment_id)
         if saved is not None and payment.kind == Payment.Kind.CHECKOUT:
             _save_method(account_id, provider_name, saved)
-        if event.status == EventStatus.SUCCEEDED:
+        if event.status == EventStatus.SUCCEEDED and payment.kind == Payment.Kind.SUBSCRIPTION:
+            from .subscriptions import subscription_checkout_paid
+
+            note = subscription_checkout_paid(payment=payment, event=event)
+        elif event.status == EventStatus.SUCCEEDED:
             note = _credit(payment, provider_name, event)
         elif payment.status != Payment.Status.PENDING:
             note = f"ignored: the payment is already {payment.status}"
@@ -286,25 +301,16 @@ def _credit(payment: Payment, provider_name: str, event: ProviderEvent) -> str:
     return ""
 
 
-def _subscription_event(event: ProviderEvent) -> _Outcome:
-    from .subscriptions import subscription_mark_paid, subscription_mark_past_due
+def _subscription_event(provider_name: str, event: ProviderEvent) -> _Outcome:
+    """Invoices and subscription changes drive the plan (billing.services.subscriptions)."""
+    from .subscriptions import SUBSCRIPTION_HANDLERS, subscription_event_account
 
-    with rls_bypass("subscription webhook lookup"):
-        found = (
-            Subscription.objects.filter(provider_subscription_id=event.provider_ref)
-            .values_list("account_id", "status")
-            .first()
-        )
-    if found is None:
-        return _Outcome(None, f"ignored: no subscription matches {event.provider_ref}")
-    account_id, status = found
-    # A cancelled subscription stays cancelled; a trial ends by its own schedule.
-    if event.status == EventStatus.PAST_DUE and status in (Subscription.Status.ACTIVE, Subscription.Status.TRIALING):
-        mark = subscription_mark_past_due
-    elif event.status == EventStatus.ACTIVE and status == Subscription.Status.PAST_DUE:
-        mark = subscription_mark_paid
-    else:
-        return _Outcome(account_id, f"ignored: the subscription is {status}")
+    handler = SUBSCRIPTION_HANDLERS.get(event.status)
+    if handler is None:
+        return _Outcome(None, f"ignored: {event.type} is not handled")
+    account_id = subscription_event_account(provider_name=provider_name, event=event)
+    if account_id is None:
+        return _Outcome(None, f"ignored: no subscription matches {event.subscription_ref}")
     with account_context(account_id):
-        mark(account=Account.objects.get(pk=account_id))
-    return _Outcome(account_id)
+        note = handler(account_id=account_id, provider_name=provider_name, event=event)
+    return _Outcome(account_id, note)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.tenancy.context import account_context
-from billing.models import CostControl
+from billing.models import CostControl, Payment
 from billing.services.usage import usage_record
 from tests.billing.factories import fund, spend
 
@@ -61,12 +61,22 @@ def test_ledger_exports_as_csv(tenants, alice_api):
     ]
 
 
-def test_plan_shows_limits_and_owners_change_it(tenants, alice_api):
+def test_plan_shows_limits_and_owners_change_it(tenants, alice_api, settings):
     body = alice_api.get("/api/v1/plan/").json()
     assert body["plan"]["code"] == "free"
     assert {lim["name"]: lim["limit"] for lim in body["limits"]}["users"] == 3
+    # a paid plan answers with the provider's checkout; the plan waits for the payment
     changed = alice_api.post("/api/v1/plan/", {"plan": "business"}, format="json")
-    assert changed.status_code == 200 and changed.json()["plan"]["code"] == "business"
+    with account_context(tenants.a.id):
+        payment = Payment.objects.get(account=tenants.a, kind="subscription")
+    assert changed.status_code == 200
+    assert {k: changed.json()[k] for k in ("outcome", "checkout_url", "payment_id")} == {
+        "outcome": "checkout",
+        "checkout_url": f"{settings.SITE_URL}/billing/dev-checkout/{payment.pk}/",
+        "payment_id": str(payment.pk),
+    }
+    assert changed.json()["subscription"]["plan"]["code"] == "free"
+    assert alice_api.get("/api/v1/plan/").json()["plan"]["code"] == "free"
     unknown = alice_api.post("/api/v1/plan/", {"plan": "gold"}, format="json")
     assert unknown.status_code == 400 and unknown.json()["error"]["fields"] == {"plan": ["Choose an available plan."]}
 

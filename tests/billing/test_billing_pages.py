@@ -9,6 +9,7 @@ import io
 import re
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.tenancy.context import account_context, rls_bypass
-from billing.models import CostControl, CreditTransaction, Payment, Subscription, TopUpRule, Wallet
+from billing.models import CostControl, CreditTransaction, Payment, Subscription, TopUpRule, Wallet, WebhookEvent
 from billing.selectors import wallet_history
 from billing.services.controls import cost_control_update, shutoff_engage
 from billing.services.subscriptions import subscription_for
@@ -527,25 +528,44 @@ def test_usage_page_query_count_does_not_grow_with_usage(client, tenants, models
 # --- plan ----------------------------------------------------------------------------------
 
 
+def _subscribe(client, plan_code: str):
+    """Pick a paid plan on the usage page, then pay on the dev provider's checkout page."""
+    opened = client.post("/billing/usage/plan/", {"plan": plan_code})
+    return opened, client.post(urlsplit(opened["Location"]).path, follow=True)
+
+
 @pytest.mark.parametrize("role", MANAGERS)
-def test_a_plan_change_starts_the_plan_and_grants_its_credits(client, tenants, role):
+def test_a_paid_plan_starts_only_once_its_checkout_is_paid(client, tenants, role):
     # given A on the free plan (100 credits granted)
     subscription_for(tenants.a)
     client.force_login(_user_with_role(tenants, role))
 
-    # when they switch to Creator
-    response = client.post("/billing/usage/plan/", {"plan": "creator"}, follow=True)
+    # when they pick Creator
+    opened = client.post("/billing/usage/plan/", {"plan": "creator"})
 
-    # then Creator's trial runs, its credits are granted and the page says so
+    # then they are sent to the provider's checkout, and nothing changed yet
+    with account_context(tenants.a.id):
+        payment = Payment.objects.get(account=tenants.a, kind="subscription")
+    assert opened.status_code == 302
+    assert opened["Location"] == f"https://app.example.com/billing/dev-checkout/{payment.pk}/"
+    assert _money(tenants.a)["subscription"] == [("free", "active", False)]
+    assert _balance(tenants.a) == Decimal("100")
+
+    # when they pay there
+    paid = client.post(f"/billing/dev-checkout/{payment.pk}/", follow=True)
+
+    # then the plan started through the provider's signed events: Creator's one trial, no credits until paid
     with account_context(tenants.a.id):
         sub = Subscription.objects.select_related("plan").get(account=tenants.a)
-    assert (sub.plan.code, sub.status) == ("creator", "trialing")
-    assert _ledger(tenants.a) == [("grant", Decimal("100")), ("grant", Decimal("2000"))]
-    assert _balance(tenants.a) == Decimal("2100")
-    html = _html(response)
-    assert response.redirect_chain == [("/billing/usage/", 302)]
-    assert f"You are now on the Creator plan, on trial until {sub.trial_ends_at:%Y-%m-%d}." in html
-    assert 'data-testid="credits-badge">2,100 credits</a>' in html
+    assert (sub.plan.code, sub.status, sub.provider) == ("creator", "trialing", "dev")
+    assert sub.provider_subscription_id == f"dev_sub_{payment.pk.hex}"
+    assert list(WebhookEvent.objects.filter(provider="dev").order_by("received_at").values_list("type", flat=True)) == [
+        "checkout.session.completed", "invoice.paid",
+    ]  # fmt: skip
+    assert _ledger(tenants.a) == [("grant", Decimal("100"))]
+    html = _html(paid)
+    assert paid.redirect_chain == [("/billing/usage/", 302)]
+    assert "Payment received: you are on the Creator plan." in html
     assert "You are on the <strong>Creator</strong> plan · trialing until" in html
 
 
@@ -576,10 +596,10 @@ def test_an_unknown_plan_is_explained(client, tenants):
 
 
 def test_only_owners_cancel_the_subscription(client, tenants):
-    # given A on the Business plan
+    # given A on the Business plan, paid through the dev checkout
     subscription_for(tenants.a)
     client.force_login(tenants.alice)
-    client.post("/billing/usage/plan/", {"plan": "business"})
+    _subscribe(client, "business")
     admin = _user_with_role(tenants, Role.ADMIN)
 
     # when an admin cancels

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 from accounts.tenancy.context import account_context, rls_bypass
-from billing.models import CreditTransaction, Payment, Subscription, WebhookEvent
+from billing.models import CreditTransaction, Payment, WebhookEvent
 from billing.providers.dev import DevProvider
 from billing.services.payments import checkout_start
-from tests.billing.factories import CreditPackFactory, SubscriptionFactory, wallet
+from tests.billing.factories import CreditPackFactory, wallet
 from tests.support.fake_stripe import FakeStripe
 
 pytestmark = pytest.mark.django_db
@@ -359,40 +359,4 @@ def test_without_a_webhook_secret_nothing_is_accepted(client, tenants, stripe, p
     assert money(tenants.a) == before
 
 
-# --- subscriptions -----------------------------------------------------------------------------
-
-
-def _subscription_status(account):
-    with account_context(account.id):
-        return Subscription.objects.values_list("status", flat=True).get()
-
-
-def test_invoice_events_move_the_matching_subscription_between_past_due_and_active(client, tenants, stripe):
-    # given
-    SubscriptionFactory(account=tenants.a, provider="stripe", provider_subscription_id="sub_a")
-    SubscriptionFactory(account=tenants.b, provider="stripe", provider_subscription_id="sub_b")
-
-    # when
-    failed = stripe.deliver(client, stripe.invoice_event("invoice.payment_failed", "sub_a"))
-    after_failure = _subscription_status(tenants.a)
-    paid = stripe.deliver(client, stripe.invoice_event("invoice.paid", "sub_a"))
-
-    # then
-    assert (failed.status_code, paid.status_code) == (200, 200)
-    assert after_failure == "past_due"
-    assert _subscription_status(tenants.a) == "active"
-    assert _subscription_status(tenants.b) == "active"
-    assert [e[2] for e in events()] == [tenants.a.id, tenants.a.id]
-
-
-def test_an_invoice_event_does_not_revive_a_cancelled_subscription(client, tenants, stripe):
-    # given
-    SubscriptionFactory(account=tenants.a, provider_subscription_id="sub_a", status=Subscription.Status.CANCELLED)
-
-    # when
-    response = stripe.deliver(client, stripe.invoice_event("invoice.payment_failed", "sub_a"))
-
-    # then
-    assert response.status_code == 200
-    assert _subscription_status(tenants.a) == "cancelled"
-    assert events()[0][2:] == (tenants.a.id, "ignored: the subscription is cancelled")
+# Subscription events (invoices, subscription changes): tests/billing/test_subscriptions.py

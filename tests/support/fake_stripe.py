@@ -13,6 +13,13 @@ A completed checkout pays with a card that Stripe saves for off-session use
 (`payment_intent_data[setup_future_usage]=off_session`): its customer (new,
 unless the session named one) and PaymentIntent are in the event, and the
 intent's card is served by GET /v1/payment_intents/<id>.
+
+Stripe Billing: a session in subscription mode, once paid
+(`subscription_checkout_paid`), makes a customer, a subscription (GET and POST
+/v1/subscriptions/<id>) and its first invoice; the events are returned for the
+test to deliver, in any order. `invoice_paid(sub_id)` bills the next period;
+an upgrade (POST with proration_behavior=always_invoice) leaves its prorated
+invoice in `pending_invoices`, or answers 402 when `decline()` is on.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ class FakeStripe:
     intents: dict[str, dict] = field(default_factory=dict)
     customers: dict[str, dict] = field(default_factory=dict)
     payment_methods: dict[str, dict] = field(default_factory=dict)
+    subscriptions: dict[str, dict] = field(default_factory=dict)
+    pending_invoices: list[dict] = field(default_factory=list)
     # The card a checkout pays with.
     card_brand: str = "visa"
     card_last4: str = "4242"
@@ -66,6 +75,8 @@ class FakeStripe:
         self._ids = itertools.count(1)
         self._events = itertools.count(1)
         self._checkout_ids = itertools.count(1)  # own counter: intent ids of charges stay pi_test_0001…
+        self._sub_ids = itertools.count(1)
+        self._invoice_ids = itertools.count(1)
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -159,6 +170,8 @@ class FakeStripe:
             answer = self._create_intent(form)
         elif method == "GET" and url.path.startswith("/v1/payment_intents/"):
             answer = self._retrieve_intent(url.path.rsplit("/", 1)[-1], form)
+        elif url.path.startswith("/v1/subscriptions/"):
+            answer = self._subscription(method, url.path.rsplit("/", 1)[-1], form)
         else:
             answer = 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({path})."}}
         if key:
@@ -188,9 +201,107 @@ class FakeStripe:
             "payment_intent": None,
             "setup_future_usage": form.get("payment_intent_data[setup_future_usage]"),
             "payment_intent_metadata": self._metadata(form, "payment_intent_data[metadata]"),
+            "subscription": None,
+            "subscription_metadata": self._metadata(form, "subscription_data[metadata]"),
+            "trial_period_days": int(form.get("subscription_data[trial_period_days]") or 0),
+            "recurring": form.get("line_items[0][price_data][recurring][interval]"),
+            "product_name": form.get("line_items[0][price_data][product_data][name]"),
         }
         self.sessions[session_id] = session
         return 200, session
+
+    # --- Stripe Billing ----------------------------------------------------------------------
+
+    def _subscription(self, method: str, sub_id: str, form: dict) -> tuple[int, dict]:
+        sub = self.subscriptions.get(sub_id)
+        if sub is None:
+            error = {"type": "invalid_request_error", "code": "resource_missing",
+                     "message": f"No such subscription: '{sub_id}'"}  # fmt: skip
+            return 404, {"error": error}
+        if method == "GET":
+            return 200, sub
+        item = sub["items"]["data"][0]
+        if "cancel_at_period_end" in form:
+            sub["cancel_at_period_end"] = form["cancel_at_period_end"] == "true"
+        if "items[0][price_data][unit_amount]" in form:
+            if (
+                form.get("items[0][id]") != item["id"]
+                or form.get("items[0][price_data][product]") != item["price"]["product"]
+            ):
+                return 400, {"error": {"type": "invalid_request_error", "message": "Unknown subscription item."}}
+            old, new = item["price"]["unit_amount"], int(form["items[0][price_data][unit_amount]"])
+            metadata = self._metadata(form) or sub["metadata"]
+            if form.get("proration_behavior") == "always_invoice" and new > old:
+                if self._decline is not None:
+                    error = {"type": "card_error", "code": "card_declined", "message": self._decline}
+                    return 402, {"error": error}  # error_if_incomplete: the change is not applied
+                invoice = self._invoice(sub, new - old, "subscription_update", metadata=metadata)
+                self.pending_invoices.append(invoice)
+            item["price"] = {**item["price"], "unit_amount": new}
+            sub["metadata"] = metadata
+        return 200, sub
+
+    def _invoice(self, sub: dict, amount: int, reason: str, *, metadata=None, start=None, end=None) -> dict:
+        start = sub["current_period_start"] if start is None else start
+        end = sub["current_period_end"] if end is None else end
+        return {
+            "id": f"in_test_{next(self._invoice_ids):04d}", "object": "invoice", "customer": sub["customer"],
+            "amount_due": amount, "amount_paid": amount, "currency": sub["currency"], "billing_reason": reason,
+            "status": "paid",
+            "parent": {"type": "subscription_details", "subscription_details": {
+                "subscription": sub["id"], "metadata": dict(metadata or sub["metadata"])}},
+            "lines": {"data": [{"period": {"start": start, "end": end}}]},
+        }  # fmt: skip
+
+    def subscription_checkout_paid(self, session_id: str) -> list[dict]:
+        """Paying a subscription-mode session: [checkout.session.completed, invoice.paid]
+        (Stripe does not promise their order)."""
+        session = self.sessions[session_id]
+        n = next(self._sub_ids)
+        customer = session["customer"] or f"cus_test_s{n:04d}"
+        self.customers.setdefault(customer, {"id": customer, "object": "customer"})
+        now = int(time.time())
+        trial = session["trial_period_days"]
+        end = now + (trial * 86400 if trial else 30 * 86400)
+        sub_id = f"sub_test_{n:04d}"
+        self.subscriptions[sub_id] = {
+            "id": sub_id, "object": "subscription", "customer": customer, "status": "trialing" if trial else "active",
+            "cancel_at_period_end": False, "current_period_start": now, "current_period_end": end,
+            "currency": session["currency"], "metadata": dict(session["subscription_metadata"]),
+            "items": {"data": [{"id": f"si_test_{n:04d}", "price": {"id": f"price_test_{n:04d}",
+                                "product": f"prod_test_{n:04d}", "unit_amount": session["amount_total"],
+                                "recurring": {"interval": session["recurring"]}}}]},
+        }  # fmt: skip
+        session.update(customer=customer, subscription=sub_id)
+        completed = {**self._public(session), "payment_status": "no_payment_required" if trial else "paid",
+                     "status": "complete"}  # fmt: skip
+        invoice = self._invoice(self.subscriptions[sub_id], 0 if trial else session["amount_total"],
+                                "subscription_create")  # fmt: skip
+        return [self.event("checkout.session.completed", completed), self.event("invoice.paid", invoice)]
+
+    def invoice_paid(self, sub_id: str, *, reason: str = "subscription_cycle", amount: int | None = None) -> dict:
+        """The next period billed and paid (the subscription's period moves on)."""
+        sub = self.subscriptions[sub_id]
+        length = sub["current_period_end"] - sub["current_period_start"]
+        sub["current_period_start"] = sub["current_period_end"]
+        sub["current_period_end"] = sub["current_period_start"] + max(length, 30 * 86400)
+        sub["status"] = "active"
+        price = sub["items"]["data"][0]["price"]["unit_amount"]
+        return self.event("invoice.paid", self._invoice(sub, price if amount is None else amount, reason))
+
+    def invoice_failed(self, sub_id: str) -> dict:
+        sub = self.subscriptions[sub_id]
+        invoice = self._invoice(sub, sub["items"]["data"][0]["price"]["unit_amount"], "subscription_cycle")
+        invoice.update(amount_paid=0, status="open")
+        sub["status"] = "past_due"
+        return self.event("invoice.payment_failed", invoice)
+
+    def subscription_event(self, event_type: str, sub_id: str) -> dict:
+        """customer.subscription.updated / .deleted with the subscription as it is now."""
+        sub = self.subscriptions[sub_id]
+        if event_type == "customer.subscription.deleted":
+            sub["status"] = "canceled"
+        return self.event(event_type, dict(sub))
 
     def _retrieve_intent(self, intent_id: str, query: dict) -> tuple[int, dict]:
         intent = self.intents.get(intent_id)
@@ -271,7 +382,9 @@ class FakeStripe:
     @staticmethod
     def _public(session: dict) -> dict:
         """The session as Stripe shows it (without this fake's bookkeeping)."""
-        return {k: v for k, v in session.items() if k not in ("setup_future_usage", "payment_intent_metadata")}
+        private = ("setup_future_usage", "payment_intent_metadata", "subscription_metadata", "trial_period_days",
+                   "recurring", "product_name")  # fmt: skip
+        return {k: v for k, v in session.items() if k not in private}
 
     def checkout_event(self, event_type: str, session_id: str, **changes) -> dict:
         return self.event(event_type, {**self._public(self.sessions[session_id]), **changes})
@@ -281,7 +394,7 @@ class FakeStripe:
 
     def invoice_event(self, event_type: str, subscription_id: str, **changes) -> dict:
         invoice = {
-            "id": "in_test_0001",
+            "id": f"in_test_{next(self._invoice_ids):04d}",
             "object": "invoice",
             "subscription": subscription_id,
             "amount_due": 2900,

@@ -9,7 +9,7 @@ from accounts.models import Account, Membership, Role
 from accounts.tenancy.context import account_context, rls_bypass
 from billing.models import Plan, Subscription
 from billing.services.ledger import Reference, wallet_credit, wallet_debit
-from billing.services.subscriptions import subscription_for, subscription_start
+from billing.services.subscriptions import subscription_comp, subscription_for
 from billing.services.usage import usage_record
 
 DEMO_PLANS = {"Acme Logistics": "business", "Globex Media": "creator"}
@@ -30,7 +30,8 @@ class Command(BaseCommand):
         for account in fresh:
             with account_context(account.id):
                 owner = Membership.objects.filter(account=account, role=Role.OWNER).select_related("user").first()
-                subscription_start(account=account, plan=Plan.objects.get(code=DEMO_PLANS[account.name]), trial=False)
+            plan = Plan.objects.get(code=DEMO_PLANS[account.name])
+            subscription_comp(account=account, plan=plan, operator=None, reason="demo data")
             wallet_credit(account=account, amount="500", type="bonus", description="Welcome bonus")
             for i, (feature, model, provider, tin, tout, cost, credits) in enumerate(DEMO_CALLS * 3):
                 ref = Reference("demo", str(i))
