@@ -344,7 +344,7 @@ def _refresh_lock(channel: ConnectedChannel):
     redis = cache._cache.get_client(write=True)
     return redis.lock(
         cache.make_key(f"channels:token-refresh:{channel.pk}"), timeout=REFRESH_LOCK_SECONDS,
-        blocking_timeout=settings.CHANNELS_HTTP_TIMEOUT + 5,
+        blocking_timeout=settings.CHANNELS_HTTP_TIMEOUT * 2,  # the other worker's refresh call, and a margin
     )  # fmt: skip
 
 
@@ -416,11 +416,16 @@ def tokens_refresh() -> RefreshReport:
         )  # fmt: skip
     refreshed = failed = lost = 0
     for candidate in candidates:
-        if not token_refresh_due(candidate, now):
+        expired = candidate.route == ConnectedChannel.Route.INSTAGRAM_LOGIN and candidate.token_expires_at <= now
+        if not expired and not token_refresh_due(candidate, now):
             continue
         with account_context(candidate.account_id):
             channel = ConnectedChannel.objects.filter(pk=candidate.pk).first()
         if channel is None:
+            continue
+        if expired:
+            # Instagram cannot refresh an expired token: only signing in again helps.
+            lost += channel_mark_needs_reconnect(channel, "The Instagram access token expired before it was refreshed.")
             continue
         try:
             channel_token_refresh(channel=channel)
