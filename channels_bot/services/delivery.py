@@ -138,18 +138,19 @@ def _countdown(exc: PlatformError, retries: int) -> float:
 
 def message_deliver(*, account_id: str, message_id: str, task=None) -> str:
     """Send one pending message; returns its delivery state afterwards (or "skipped")."""
-    claimed = _claim(account_id, message_id)
-    if claimed is None:
-        return "skipped"
-    message, context = claimed
     lease = secrets.token_hex(8)
     if not cache.add(_lease_key(message_id), lease, timeout=LEASE_SECONDS):
-        # Another copy of this task is sending it right now: look again once its lease is over.
+        # Another copy of this task is sending it right now: look again once its lease is over
+        # (by then it is sent, failed, or waiting for its own retry, and this copy returns).
         log.info("message %s is being sent by another worker", message_id)
         if task is not None:
             raise task.retry(countdown=LEASE_SECONDS, max_retries=None)
         return "skipped"
     try:
+        claimed = _claim(account_id, message_id)
+        if claimed is None:
+            return "skipped"
+        message, context = claimed
         return _send(account_id, message, context, task)
     finally:
         if cache.get(_lease_key(message_id)) == lease:

@@ -318,3 +318,27 @@ def test_linkedin_answers_the_customers_comment(tenants, fake_platform, send):
                          "parentComment": "urn:li:comment:(urn:li:activity:9,77)"}  # fmt: skip
     assert (message.delivery_state, message.platform_message_id) == (
         Delivery.SENT, "urn:li:comment:(urn:li:activity:9,7001)")  # fmt: skip
+
+
+def test_a_copy_of_the_task_waits_while_another_worker_sends(
+    conversation, fake_platform, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from channels_bot.services.delivery import _lease_key, message_deliver
+
+    # given a stored message whose send another worker holds
+    with django_capture_on_commit_callbacks(execute=False):
+        message = outgoing_create(conversation=conversation, outgoing=Outgoing(text="Hi"),
+                                  sender_type=ConversationMessage.Sender.BOT)  # fmt: skip
+    cache.set(_lease_key(str(message.pk)), "other-worker", timeout=60)
+
+    # when this copy runs
+    outcome = message_deliver(account_id=str(message.account_id), message_id=str(message.pk))
+
+    # then it sends nothing and leaves the message to the lease holder
+    assert outcome == "skipped"
+    assert fake_platform.calls("graph.messages") == []
+    message = _reload(message)
+    assert (message.delivery_state, message.attempts) == (Delivery.PENDING, 0)
+    assert cache.get(_lease_key(str(message.pk))) == "other-worker"
