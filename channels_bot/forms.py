@@ -13,13 +13,15 @@ class ProductForm(forms.Form):
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    currency = forms.CharField(max_length=3, min_length=3, validators=[currency_validator], initial="USD")
+    currency = forms.CharField(max_length=3, min_length=3, initial="USD")
     sku = forms.CharField(required=False, max_length=64, label="SKU")
     image_url = forms.URLField(required=False, max_length=1000, label="Image URL", assume_scheme="https")
     is_available = forms.BooleanField(required=False, initial=True, label="Available")
 
     def clean_currency(self) -> str:
-        return self.cleaned_data["currency"].upper()
+        value = self.cleaned_data["currency"].strip().upper()
+        currency_validator(value)
+        return value
 
 
 class ProductImportForm(forms.Form):

@@ -107,13 +107,15 @@ class ProductWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    currency = serializers.CharField(max_length=3, min_length=3, validators=[currency_validator])
+    currency = serializers.CharField(max_length=3, min_length=3, help_text="ISO 4217, e.g. USD or KRW.")
     sku = serializers.CharField(required=False, allow_blank=True, max_length=64)
     image_url = serializers.URLField(required=False, allow_blank=True, max_length=1000)
     is_available = serializers.BooleanField(required=False)
 
     def validate_currency(self, value: str) -> str:
-        return value.upper()
+        value = value.strip().upper()
+        currency_validator(value)
+        return value
 
 
 class ProductQuerySerializer(serializers.Serializer):
