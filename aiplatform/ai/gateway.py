@@ -14,8 +14,11 @@ Contract (other apps code against it; keep it stable):
 - Before calling: billing.services.controls.ai_call_guard (shut-off -> 403).
 - `charge=True`: debit the credits the registry prices for the tokens used
   (billing.services.ledger.wallet_debit, type "use", the given reference).
-  `charged=Decimal(...)`: the caller charged this itself (e.g. a service's fixed
-  price); it is written into the usage record, nothing is debited.
+  `charged=Decimal(...)`: the caller charged this itself; it is written into the
+  usage record, nothing is debited. A caller that charges only after the call
+  succeeded (a service run's fixed price) passes `charged=0` and adds the charge
+  with billing.services.usage.usage_charge_add in the transaction that charges:
+  a usage record's credits are what the ledger charged.
 - Every call, ok or failed or cancelled, writes one billing usage record.
 - Errors: ProviderError 502, ProviderUnavailable 503, ProviderMisconfigured 503.
 - A stream yields text pieces; after it is exhausted (or closed) its

@@ -22,8 +22,8 @@ class UsageRecord(TenantModel):
     provider = models.CharField(max_length=50)
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
-    provider_cost = money_field(default=0)
-    credits = credit_field()
+    provider_cost = money_field(default=0, help_text="What the call cost us at the provider (USD).")
+    credits = credit_field(help_text="What the ledger charged for this call: 0 when failed, refused or blocked.")
     latency_ms = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
     error = models.TextField(blank=True)
@@ -40,7 +40,8 @@ class UserMonthlyUsage(TenantModel):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="First day of the month.")
-    ai_credits_used = credit_field()
+    ai_credits_used = credit_field(help_text="Credits the ledger charged.")
+    provider_cost = money_field(default=0, help_text="What the calls cost us at the providers (USD).")
     generations = models.PositiveIntegerField(default=0)
     tokens_used = models.PositiveBigIntegerField(default=0)
     api_calls_made = models.PositiveIntegerField(default=0)
@@ -75,7 +76,7 @@ class AccountDailyUsage(TenantModel):
     """Seed 003 `account_usage_stats`: per account per day."""
 
     stat_date = models.DateField()
-    total_credits_used = credit_field()
+    total_credits_used = credit_field(help_text="Credits the ledger charged.")
     ai_calls = models.PositiveIntegerField(default=0)
     tokens_used = models.PositiveBigIntegerField(default=0)
     provider_cost = money_field(default=0)

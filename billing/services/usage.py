@@ -20,11 +20,12 @@ from .ledger import NO_REFERENCE, Reference
 
 _UPSERT_USER_MONTH = """
 INSERT INTO billing_usermonthlyusage
-    (id, account_id, user_id, month, ai_credits_used, generations, tokens_used, api_calls_made,
+    (id, account_id, user_id, month, ai_credits_used, provider_cost, generations, tokens_used, api_calls_made,
      campaigns_generated, storage_bytes_used)
-VALUES (gen_random_uuid(), %(account)s, %(user)s, %(month)s, %(credits)s, 1, %(tokens)s, 0, 0, 0)
+VALUES (gen_random_uuid(), %(account)s, %(user)s, %(month)s, %(credits)s, %(cost)s, 1, %(tokens)s, 0, 0, 0)
 ON CONFLICT (account_id, user_id, month) DO UPDATE SET
     ai_credits_used = billing_usermonthlyusage.ai_credits_used + EXCLUDED.ai_credits_used,
+    provider_cost = billing_usermonthlyusage.provider_cost + EXCLUDED.provider_cost,
     generations = billing_usermonthlyusage.generations + 1,
     tokens_used = billing_usermonthlyusage.tokens_used + EXCLUDED.tokens_used
 """
@@ -70,7 +71,12 @@ def usage_record(
     error: str = "",
     reference: Reference = NO_REFERENCE,
 ) -> UsageRecord:
-    """Record one AI call. The gateway calls this after every call, charged or not."""
+    """Record one AI call. The gateway calls this after every call, charged or not.
+
+    `credits` is what the ledger charged for the call (0 when it failed, was refused
+    or blocked); `provider_cost` what it cost us. A caller that charges after the call
+    (a service run settles when its output is valid) records 0 here and adds the
+    charge with `usage_charge_add` in the transaction that charges."""
     if min(tokens_in, tokens_out, latency_ms) < 0:
         raise InvalidInput("Token counts and latency cannot be negative.")
     if status not in UsageRecord.Status.values:
@@ -106,6 +112,41 @@ def usage_record(
             account_id = str(account.id)
             transaction.on_commit(lambda: spend_check.delay(account_id=account_id))
     return record
+
+
+_ADD_CHARGE = """
+WITH record AS (
+    UPDATE billing_usagerecord SET credits = credits + %(credits)s
+     WHERE id = %(record)s AND account_id = %(account)s
+    RETURNING user_id, (created_at AT TIME ZONE 'UTC')::date AS day
+), month AS (
+    UPDATE billing_usermonthlyusage m SET ai_credits_used = m.ai_credits_used + %(credits)s
+      FROM record
+     WHERE m.account_id = %(account)s AND m.user_id = record.user_id
+       AND m.month = date_trunc('month', record.day)::date
+)
+UPDATE billing_accountdailyusage d SET total_credits_used = d.total_credits_used + %(credits)s, updated_at = now()
+  FROM record
+ WHERE d.account_id = %(account)s AND d.stat_date = record.day
+RETURNING 1
+"""
+
+
+def usage_charge_add(*, account: Account, record_id, credits: Decimal) -> None:
+    """The ledger charged `credits` for the call of `record_id` after it was recorded:
+    the record and its aggregates carry them from now on. Call it in the transaction
+    that charges, so both commit or neither."""
+    credits = Decimal(str(credits))
+    if credits == 0 or record_id is None:
+        return
+    with account_context(account.id), transaction.atomic(), connection.cursor() as cur:
+        # Days are UTC days, as usage_record counts them (timezone.now().date()).
+        cur.execute(_ADD_CHARGE, {"credits": credits, "record": record_id, "account": account.id})
+        if credits > 0:
+            from billing.tasks import spend_check
+
+            account_id = str(account.id)
+            transaction.on_commit(lambda: spend_check.delay(account_id=account_id))
 
 
 def api_request_log(

@@ -52,6 +52,7 @@ from billing.services.ledger import Reference, wallet_debit
 from billing.services.limits import generation_check
 from billing.services.reservations import reservation_hold, reservation_release, reservation_settle
 from billing.services.subscriptions import subscription_for
+from billing.services.usage import usage_charge_add
 from templates.models import PromptExperiment, PromptTemplate, Service, ServiceResult
 
 from .experiments import arm_for_user, experiment_record_result, running_experiment
@@ -183,6 +184,7 @@ class Outcome:
     model: str = ""
     provider: str = ""
     answers: list[str] = field(default_factory=list)
+    usage_record_id: Any = None  # the first call's: it carries the run's charge once settled
 
 
 def _price(result: ServiceResult) -> Decimal:
@@ -223,10 +225,13 @@ def _call(result: ServiceResult, template: PromptTemplate) -> Outcome:
             temperature=float(template.temperature), max_tokens=max_tokens, json_output=is_json,
             json_schema=template.validation_schema if is_json else None,
             reference=Reference("service_result", str(result.id)),
-            # The price is charged once per run; usage records carry it on the first call.
-            charged=_price(result) if attempt == 1 else Decimal("0"),
+            # Charged by the run, once, when its output is valid (`_complete`): the usage
+            # record of the first call gets the charge then; a failed run stays at 0.
+            charged=Decimal("0"),
         )  # fmt: skip
         outcome.attempts = attempt
+        if attempt == 1:
+            outcome.usage_record_id = completion.usage_record_id
         outcome.tokens_in += completion.usage.tokens_in
         outcome.tokens_out += completion.usage.tokens_out
         outcome.model, outcome.provider, outcome.text = completion.model, completion.provider, completion.text
@@ -340,6 +345,7 @@ def _complete(result: ServiceResult, template: PromptTemplate, outcome: Outcome,
             row.result_text = outcome.text
             row.credits_charged = -charge.amount if charge is not None else Decimal("0")
             row.charge = charge
+            usage_charge_add(account=result.account, record_id=outcome.usage_record_id, credits=row.credits_charged)
             row.tokens_in, row.tokens_out = outcome.tokens_in, outcome.tokens_out
             row.attempts = outcome.attempts
             row.ai_model, row.provider = outcome.model, outcome.provider

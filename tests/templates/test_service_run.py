@@ -7,7 +7,15 @@ import pytest
 
 from accounts.tenancy.context import account_context
 from aiplatform.errors import ServiceError
-from billing.models import CreditTransaction, Reservation, UsageRecord, Wallet
+from billing.models import (
+    AccountDailyUsage,
+    CreditTransaction,
+    DailyProviderCost,
+    Reservation,
+    UsageRecord,
+    UserMonthlyUsage,
+    Wallet,
+)
 from billing.services.controls import shutoff_engage
 from billing.services.reservations import reservations_expire
 from templates.models import PromptTemplate, ServiceResult
@@ -84,6 +92,65 @@ def test_success_charges_the_price_once_and_stores_what_ran(funded, reading, mod
         ]
     template = PromptTemplate.objects.get(service_type="weekly-reading", version="v1")
     assert (template.usage_count, template.avg_tokens) == (1, result.tokens_used)
+
+
+def _charged_everywhere(t) -> dict:
+    """Credits as every usage table shows them for account A (records, per user per
+    month, per account per day), and the provider cost kept beside them."""
+    with account_context(t.a.id):
+        return {
+            "records": sorted(UsageRecord.objects.values_list("status", "credits")),
+            "user_month": list(UserMonthlyUsage.objects.values_list("ai_credits_used", flat=True)),
+            "account_day": list(AccountDailyUsage.objects.values_list("total_credits_used", flat=True)),
+        }
+
+
+def test_usage_and_every_aggregate_carry_the_charged_price_of_a_run(funded, reading, model_server, on_commit):
+    # given a model that first answers prose, then valid JSON (two calls for one run)
+    model_server.reply("Your week looks bright!")
+    model_server.reply(VALID_READING)
+    # when alice runs the service
+    result = _run(funded, on_commit)
+    # then the charge is on the first call's record and in every aggregate, once
+    assert result.status == "completed"
+    with account_context(funded.a.id):
+        records = list(UsageRecord.objects.order_by("created_at").values_list("credits", "provider_cost"))
+        cost = sum(c for _, c in records)
+    assert [c for c, _ in records] == [Decimal("10.0000"), Decimal("0.0000")]
+    assert _charged_everywhere(funded) == {
+        "records": [("ok", Decimal("0.0000")), ("ok", Decimal("10.0000"))],
+        "user_month": [Decimal("10.0000")],
+        "account_day": [Decimal("10.0000")],
+    }
+    with account_context(funded.a.id):
+        assert UserMonthlyUsage.objects.get().provider_cost == cost
+        assert AccountDailyUsage.objects.get().provider_cost == cost
+
+
+@pytest.mark.parametrize("failure", ["provider_error", "invalid_output"])
+def test_a_failed_run_leaves_every_aggregates_credits_unchanged(
+    funded, reading, model_server, fast_provider, on_commit, failure
+):
+    # given a model that fails, or answers invalid JSON twice
+    if failure == "provider_error":
+        model_server.fail(500)
+    else:
+        model_server.reply('{"summary": "Hi"}')
+        model_server.reply('{"summary": "Hi"}')
+    # when alice runs the service
+    result = _run(funded, on_commit)
+    # then nothing was charged and no usage table counts credits for it
+    assert (result.status, result.error_code) == ("failed", failure)
+    assert _uses(funded) == []
+    status = "error" if failure == "provider_error" else "ok"
+    calls = 1 if failure == "provider_error" else 2
+    assert _charged_everywhere(funded) == {
+        "records": [(status, Decimal("0.0000"))] * calls,
+        "user_month": [Decimal("0.0000")],
+        "account_day": [Decimal("0.0000")],
+    }
+    with account_context(funded.a.id):
+        assert list(DailyProviderCost.objects.values_list("generations_count", flat=True)) == [calls]
 
 
 def test_provider_error_charges_nothing_and_explains(funded, reading, model_server, fast_provider, on_commit):
