@@ -199,21 +199,26 @@ class ConversationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveM
     def _fresh(self, conversation) -> Response:
         return Response(s.ConversationSerializer(sel.conversation_get_for_account(self.account, conversation.pk)).data)
 
-    @extend_schema(methods=["get"], parameters=[_ID], responses=s.MessageSerializer(many=True))
-    @extend_schema(methods=["post"], parameters=[_ID], request=s.SendSerializer, responses={201: s.MessageSerializer})
+    @extend_schema(methods=["get"], parameters=[_ID], responses=s.ConversationMessageSerializer(many=True))
+    @extend_schema(
+        methods=["post"],
+        parameters=[_ID],
+        request=s.AgentSendSerializer,
+        responses={201: s.ConversationMessageSerializer},
+    )
     @action(detail=True, methods=["get", "post"])
     def messages(self, request, pk=None):
         """GET: the thread, first to last (paginated). POST `{"text"}`: answer as an agent
         (409 `window_closed` when the customer has not written within the platform's window)."""
         conversation = self.get_object()
         if request.method == "POST":
-            data = s.SendSerializer(data=request.data)
+            data = s.AgentSendSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             message = agent_message_send(conversation=conversation, actor=self.membership, **data.validated_data)
-            return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+            return Response(s.ConversationMessageSerializer(message).data, status=status.HTTP_201_CREATED)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(sel.messages_of_conversation(self.account, conversation), request, view=self)
-        return paginator.get_paginated_response(s.MessageSerializer(page, many=True).data)
+        return paginator.get_paginated_response(s.ConversationMessageSerializer(page, many=True).data)
 
     @extend_schema(parameters=[_ID], request=None, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"], url_path="take-over")

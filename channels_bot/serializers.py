@@ -226,7 +226,7 @@ class ConversationQuerySerializer(serializers.Serializer):
     customer = serializers.UUIDField(required=False)
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class ConversationMessageSerializer(serializers.ModelSerializer):
     sent_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -239,5 +239,5 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SendSerializer(serializers.Serializer):
+class AgentSendSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=SEND_TEXT_MAX, trim_whitespace=True)
