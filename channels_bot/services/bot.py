@@ -364,6 +364,15 @@ def _reply_of(text: str, products: list[Product]) -> Outgoing:
     return Outgoing(text=clip(text, ANSWER_MAX_CHARS), quick_replies=replies)
 
 
+def _subscription(account: Account) -> None:
+    """A new account starts on the free plan, whose limits then apply (two first answers
+    at once: one creates it, the other reads it)."""
+    try:
+        subscription_for(account)
+    except IntegrityError:
+        subscription_for(account)
+
+
 def _ai_answer(turn: Turn, retries_left: int, *, again: bool = False) -> ConversationMessage | None:
     persona = _persona(turn)
     try:
@@ -373,7 +382,7 @@ def _ai_answer(turn: Turn, retries_left: int, *, again: bool = False) -> Convers
         return _hand_over(turn, reason="the bot's AI model is not available", alert=False)
     try:
         call_guard(account=turn.account)
-        subscription_for(turn.account)  # a new account starts on the free plan, whose limits then apply
+        _subscription(turn.account)
         with account_context(turn.account.id):
             generation_check(account=turn.account)
         hold = _hold(turn, entry)
