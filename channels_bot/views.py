@@ -67,27 +67,21 @@ def failure_hint(code: str) -> str:
 
 
 def reconnect_url(channel: ConnectedChannel | None = None) -> str:
-    """The connect flow of the channel's platform where it exists, else the channels page."""
-    attempts = []
+    """The connect flow of the channel's platform and route (its start page), else the connect index."""
+    from .services.connect import FLOWS
+
     if channel is not None:
-        attempts += [("channels_bot_connect:reconnect", [channel.pk]), ("channels_bot_connect:start",
-                     [channel.platform_type.lower()])]  # fmt: skip
-    attempts += [("channels_bot_connect:index", []), ("channels_bot:channels", [])]
-    for name, args in attempts:
-        try:
-            return reverse(name, args=args)
-        except NoReverseMatch:
-            continue
-    return "/inbox/channels/"
+        for flow in FLOWS.values():
+            if (flow.platform, flow.route) == (channel.platform_type, channel.route) and flow.enabled():
+                return reverse("channels_bot_connect:start", args=[flow.slug])
+    return connect_url() or reverse("channels_bot:channels")
 
 
 def connect_url() -> str | None:
-    for name in ("channels_bot_connect:index", "channels_bot_connect:start"):
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return None
+    try:
+        return reverse("channels_bot_connect:index")
+    except NoReverseMatch:
+        return None
 
 
 def _bubble(message: ConversationMessage) -> ConversationMessage:

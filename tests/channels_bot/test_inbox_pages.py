@@ -222,7 +222,7 @@ def test_a_channel_that_needs_reconnecting_shows_a_banner_on_the_inbox_and_chann
         html = client.get(url).content.decode()
         assert "Acme Page needs reconnecting." in html
         assert "The page token expired (Graph error 190)." in html
-        assert ">Reconnect</a>" in html
+        assert 'href="/channels/connect/facebook/start/">Reconnect</a>' in html
 
 
 def test_the_channels_page_says_what_linkedin_and_x_allow(tenants, thread):
