@@ -321,3 +321,27 @@ def test_the_task_answers_and_an_eager_run_hands_over_on_a_provider_error(tenant
     # then
     assert _bot_messages(conversation) == [(ANSWER, Decimal("0.0830")), (POLITE_HANDOFF, Decimal("0"))]
     assert len(_use_rows(tenants.a)) == 1
+
+
+def test_the_personas_knowledge_is_in_the_prompt(tenants, shop, sent, model_server):
+    # given the channel's persona reads a unit holding the returns policy (text search only)
+    from personas.models import PersonaDecisionUnit
+    from tests.knowledge import factories as kf
+
+    conversation, _ = shop
+    policy = "Returns are free within 30 days of delivery; keep the receipt."
+    with account_context(tenants.a.id):
+        unit = kf.DecisionUnitFactory(account=tenants.a, vector_weight=0, text_weight=1)
+        kf.ChunkFactory(document=kf.DocumentFactory(unit=unit, name="policies.txt"), text=policy)
+        PersonaDecisionUnit.objects.create(account=tenants.a, persona=conversation.channel.persona, decision_unit=unit)
+    _drain(tenants.a)
+    fund(tenants.a, "100")
+    model_server.reply("Returns are free for 30 days.")
+
+    # when
+    bot_answer(account_id=str(tenants.a.id), message_id=str(_ask(conversation, "What is your returns policy?").pk))
+
+    # then
+    system = model_server.requests[0]["messages"][0]["content"]
+    assert "What the business knows (use it when relevant):\n[1] " in system
+    assert policy in system
