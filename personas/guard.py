@@ -250,3 +250,64 @@ def guard_output(system_prompt: str, answer: str) -> GuardVerdict:
             return GuardVerdict(True, encoding, inner_chars)
         longest = max(longest, inner_chars)
     return GuardVerdict(False, "", longest)
+
+
+class StreamGuard:
+    """What of a streaming answer may be shown before the rest of it exists.
+
+    `guard_output` judges text that is there; a leak that is still being written
+    (the first words of a copied sentence) passes it. So a streaming answer is
+    shown only up to `release_offset`: its trailing words that continue a run of
+    consecutive prompt words (and a last, unfinished word that could become one)
+    are held back until the run breaks (then they are shown) or reaches the
+    length that blocks (`blocked` says so as soon as it does). Answers that do
+    not echo the prompt are held back by nothing but this check. The other
+    checks (reordered sentences, spacing tricks, encodings) still run on the
+    text shown so far and on the whole answer at its end; they can block an
+    answer after part of it was shown.
+    """
+
+    def __init__(self, system_prompt: str):
+        self.prompt = _Prompt(system_prompt)
+        self.enabled = bool(self.prompt.words)
+        self._prefixes = {w[:i] for w in self.prompt.positions for i in range(1, len(w) + 1)}
+
+    def _run_start(self, words: list[str]) -> int:
+        """How many trailing `words` continue one run of consecutive prompt words (at most run_needed)."""
+        positions, prompt_words, cap = self.prompt.positions, self.prompt.words, self.prompt.run_needed
+        ends = positions.get(words[-1], []) if words else []
+        best = 0
+        for end in ends:
+            k = 1
+            while k < cap and k < len(words) and end - k >= 0 and prompt_words[end - k] == words[-1 - k]:
+                k += 1
+            best = max(best, k)
+            if best >= cap:
+                break
+        return best
+
+    def release_offset(self, text: str, start: int = 0) -> tuple[int, bool]:
+        """(offset, blocked): `text[:offset]` may be shown; only words from `start` on
+        (the first not shown yet) are examined."""
+        if not self.enabled or start >= len(text):
+            return len(text), False
+        matches = list(_WORD.finditer(text, max(0, start - 1)))
+        if not matches:
+            return len(text), False
+        words = [_clean(m.group()) for m in matches]
+        spans = [m.start() for m in matches]
+        unfinished = matches[-1].end() == len(text)
+        tail_word = words[-1]
+        if unfinished and tail_word not in self.prompt.positions:
+            # The piece may have ended mid-word: hold it only if it could still become a prompt word.
+            if tail_word not in self._prefixes:
+                return len(text), False
+            k = self._run_start(words[:-1]) if tail_word in self._prefixes else 0
+            # The unfinished word is held with the run it may continue.
+            return spans[len(words) - 1 - k], False
+        k = self._run_start(words)
+        if k >= self.prompt.run_needed:
+            return spans[len(words) - k], True
+        if k == 0:
+            return len(text), False
+        return spans[len(words) - k], False

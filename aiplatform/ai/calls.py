@@ -29,7 +29,8 @@ from .providers.base import ChatRequest, ChatResult, Provider
 from .registry import ModelEntry, model_entry
 from .types import ChatMessage, Completion, Usage
 
-OK, ERROR, CANCELLED = "ok", "error", "cancelled"
+OK, ERROR, CANCELLED, BLOCKED = "ok", "error", "cancelled", "blocked"
+UNCHARGED = frozenset({ERROR, BLOCKED})
 _ROLES = frozenset({"system", "user", "assistant"})
 
 
@@ -45,6 +46,8 @@ class Call:
     charged: Decimal | None
     reservation: Any
     request: ChatRequest
+    generation: bool = False
+    output_guard: Any = None  # callable(text) -> True to block
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -76,6 +79,8 @@ def prepare(
     charged: Decimal | str | int | None,
     timeout: float | None,
     reservation: Any,
+    generation: bool = False,
+    output_guard: Any = None,
 ) -> Call:
     """Validate the arguments and price nothing yet. Reads the registry cache only."""
     entry = model_entry(model)
@@ -108,7 +113,8 @@ def prepare(
         account=account, user=user, entry=entry, provider=provider_for(entry.provider), feature=feature,
         reference=reference, charge=charge or reservation is not None,
         charged=parse_credits(charged, field="charged", allow_zero=True) if charged is not None else None,
-        reservation=getattr(reservation, "pk", reservation), request=request,
+        reservation=getattr(reservation, "pk", reservation), request=request, generation=generation,
+        output_guard=output_guard,
     )  # fmt: skip
 
 
@@ -151,10 +157,11 @@ def meter(
     charge: bool = False,
     charged: Decimal | None = None,
     reservation: Any = None,
+    generation: bool = False,
 ) -> Metered:
     """Charge as asked and write the usage record, in one transaction.
 
-    An error is never charged (a held reservation is released). When the wallet
+    An error or a blocked answer is never charged (a held reservation is settled at 0). When the wallet
     cannot pay, the usage record says so and InsufficientCredits (402) is raised
     after it is written."""
     price = credits_for(entry, usage.tokens_in, usage.tokens_out)
@@ -163,11 +170,11 @@ def meter(
     with transaction.atomic():
         spent = Decimal("0")
         if charged is not None:
-            spent = charged
+            spent = charged if status not in UNCHARGED else Decimal("0")
         elif reservation is not None:
-            actual = price if status != ERROR else Decimal("0")
+            actual = price if status not in UNCHARGED else Decimal("0")
             spent = _settle_reservation(account, reservation, actual, entry, feature)
-        elif charge and status != ERROR and price > 0:
+        elif charge and status not in UNCHARGED and price > 0:
             try:
                 wallet_debit(
                     account=account, amount=price, type="use", actor=user, reference=reference,
@@ -179,7 +186,7 @@ def meter(
         record = usage_record(
             account=account, user=user, feature=feature, model=entry.name, provider=entry.provider,
             tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, provider_cost=cost, credits=spent,
-            latency_ms=latency_ms, status=status, error=error[:2000], reference=reference,
+            latency_ms=latency_ms, status=status, error=error[:2000], reference=reference, generation=generation,
         )  # fmt: skip
     if unpaid is not None:
         raise unpaid
@@ -195,12 +202,12 @@ def finish(
     metered = meter(
         account=call.account, user=call.user, entry=call.entry, feature=call.feature, reference=call.reference,
         usage=usage, status=status, error=error, latency_ms=latency_ms, charge=call.charge, charged=call.charged,
-        reservation=call.reservation,
+        reservation=call.reservation, generation=call.generation,
     )  # fmt: skip
     if status == OK:
         finish_reason = result.finish_reason
     else:
-        finish_reason = CANCELLED if status == CANCELLED else "error"
+        finish_reason = status if status in (CANCELLED, BLOCKED) else "error"
     return Completion(
         text=text, model=call.entry.name, provider=call.entry.provider, usage=usage, finish_reason=finish_reason,
         latency_ms=latency_ms, credits=metered.spent if call.charged is None else Decimal("0"),

@@ -40,6 +40,15 @@ Additions (backwards compatible):
   them. Provider errors of `stream` raise from iteration; `astream` also checks
   the model and the shut-off on its first iteration (through
   database_sync_to_async).
+- `generation=True`: this call is a generation a user asked for (a chat answer, a
+  service run's call, a bot's reply): its usage record counts against the plan's
+  monthly generations (billing.services.limits.generation_check) when it did not
+  fail. Embeddings and internal calls leave it False.
+- `output_guard=callable(text) -> bool` (streams): True blocks the answer. The
+  caller runs it on text before releasing it; the stream runs it once more on the
+  whole text before metering, and `close(blocked=True)` / `aclose(blocked=True)`
+  ends a stream the caller blocked. A blocked call is recorded with status
+  "blocked", finish_reason "blocked", and charged nothing (a hold is released).
 - Usage with no provider report: aiplatform/ai/pricing.py (estimate, marked
   `Usage.estimated`). Registry entries and passed shut-off checks are cached
   in-process briefly (registry.py, guard.py).
@@ -51,7 +60,7 @@ Additions (backwards compatible):
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -98,6 +107,7 @@ def complete(
     charged: Decimal | str | int | None = None,
     timeout: float | None = None,
     reservation: Any = None,
+    generation: bool = False,
 ) -> Completion:
     """One completion, whole. `json_schema` asks for JSON valid against it (implies
     json_output); `reservation` (a Reservation or its id) is settled with the price
@@ -105,7 +115,7 @@ def complete(
     call = _call(
         account=account, model=model, messages=messages, feature=feature, user=user, temperature=temperature,
         max_tokens=max_tokens, json_output=json_output, json_schema=json_schema, reference=reference,
-        charge=charge, charged=charged, timeout=timeout, reservation=reservation,
+        charge=charge, charged=charged, timeout=timeout, reservation=reservation, generation=generation,
     )  # fmt: skip
     try:
         result = call.provider.complete(call.request)
@@ -131,13 +141,16 @@ def stream(
     charged: Decimal | str | int | None = None,
     timeout: float | None = None,
     reservation: Any = None,
+    generation: bool = False,
+    output_guard: Callable[[str], bool] | None = None,
 ) -> CompletionStream:
     """A streamed completion. The model, arguments and shut-off are checked here;
     provider errors raise from iteration."""
     call = _call(
         account=account, model=model, messages=messages, feature=feature, user=user, temperature=temperature,
         max_tokens=max_tokens, json_output=json_output, json_schema=json_schema, reference=reference,
-        charge=charge, charged=charged, timeout=timeout, reservation=reservation,
+        charge=charge, charged=charged, timeout=timeout, reservation=reservation, generation=generation,
+        output_guard=output_guard,
     )  # fmt: skip
     return CompletionStream(call)
 
@@ -158,6 +171,8 @@ def astream(
     charged: Decimal | str | int | None = None,
     timeout: float | None = None,
     reservation: Any = None,
+    generation: bool = False,
+    output_guard: Callable[[str], bool] | None = None,
 ) -> AsyncCompletionStream:
     """`stream` for async code (Channels consumers, ASGI views): `async for piece in
     astream(...)`. All database work runs through sync_to_async; the checks run on
@@ -166,6 +181,7 @@ def astream(
         _call, account=account, model=model, messages=list(messages), feature=feature, user=user,
         temperature=temperature, max_tokens=max_tokens, json_output=json_output, json_schema=json_schema,
         reference=reference, charge=charge, charged=charged, timeout=timeout, reservation=reservation,
+        generation=generation, output_guard=output_guard,
     )  # fmt: skip
     return AsyncCompletionStream(prepare)
 

@@ -4,6 +4,10 @@ once the stream is exhausted or closed. The usage record is written once, then.
 Close a stream you stop reading (`close()`, `await aclose()`, or use it as a
 context manager): closing cancels the upstream request and records what was
 generated so far as a cancelled call.
+
+With an `output_guard`, the whole text is checked once more before it is metered:
+a blocked answer (also one the caller blocked: `close(blocked=True)`) is recorded
+as "blocked" and charged nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 from channels.db import database_sync_to_async
 
-from .calls import CANCELLED, ERROR, OK, Call, error_text, finish
+from .calls import BLOCKED, CANCELLED, ERROR, OK, Call, error_text, finish
 from .providers.base import ChatResult
 from .types import Completion
 
@@ -48,14 +52,15 @@ class CompletionStream:
         self._pieces.append(piece)
         return piece
 
-    def close(self) -> None:
-        """Stop reading: close the upstream response, record the call as cancelled."""
+    def close(self, *, blocked: bool = False) -> None:
+        """Stop reading: close the upstream response, record the call as cancelled
+        (as blocked, charged nothing, when the caller's guard stopped it)."""
         if self._done:
             return
         started = self._source is not None
         if started:
             self._source.close()
-        self._end(CANCELLED, started=started)
+        self._end(BLOCKED if blocked else CANCELLED, started=started)
 
     def __enter__(self) -> CompletionStream:
         return self
@@ -69,7 +74,19 @@ class CompletionStream:
 
     def _end(self, status: str, error: str = "", *, started: bool = True) -> None:
         self._done = True  # before recording: a failed record must not be retried by close()
+        status = _guarded(self._call, status, self.text)
         self.completion = finish(self._call, self._result, self.text, status=status, error=error, started=started)
+
+
+def _guarded(call: Call, status: str, text: str) -> str:
+    """BLOCKED when the call's output guard refuses the whole text it ended with."""
+    if status in (OK, CANCELLED) and text and call.output_guard is not None and call.output_guard(text):
+        return BLOCKED
+    return status
+
+
+def _finish_guarded(call: Call, result, text: str, status: str, error: str) -> Completion:
+    return finish(call, result, text, status=_guarded(call, status, text), error=error)
 
 
 class AsyncCompletionStream:
@@ -110,15 +127,16 @@ class AsyncCompletionStream:
         self._pieces.append(piece)
         return piece
 
-    async def aclose(self) -> None:
-        """Stop reading: close the upstream response, record the call as cancelled."""
+    async def aclose(self, *, blocked: bool = False) -> None:
+        """Stop reading: close the upstream response, record the call as cancelled
+        (as blocked, charged nothing, when the caller's guard stopped it)."""
         if self._done:
             return
         if self._call is None:  # never started: no call was made, nothing to record
             self._done = True
             return
         await self._source.aclose()
-        await self._end(CANCELLED)
+        await self._end(BLOCKED if blocked else CANCELLED)
 
     async def __aenter__(self) -> AsyncCompletionStream:
         return self
@@ -132,6 +150,7 @@ class AsyncCompletionStream:
 
     async def _end(self, status: str, error: str = "") -> None:
         self._done = True
-        self.completion = await database_sync_to_async(finish)(
-            self._call, self._result, self.text, status=status, error=error
+        # The guard's last look at the whole text runs with the metering, off the event loop.
+        self.completion = await database_sync_to_async(_finish_guarded)(
+            self._call, self._result, self.text, status, error
         )

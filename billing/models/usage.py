@@ -13,6 +13,7 @@ class UsageRecord(TenantModel):
         OK = "ok", "OK"
         ERROR = "error", "Error"
         CANCELLED = "cancelled", "Cancelled"
+        BLOCKED = "blocked", "Blocked by the output guard"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -26,6 +27,9 @@ class UsageRecord(TenantModel):
     credits = credit_field(help_text="What the ledger charged for this call: 0 when failed, refused or blocked.")
     latency_ms = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
+    generation = models.BooleanField(
+        default=False, help_text="A generation a user asked for (counts against the plan's monthly generations)."
+    )
     error = models.TextField(blank=True)
     reference_type = models.CharField(max_length=50, blank=True)
     reference_id = models.CharField(max_length=64, blank=True)
@@ -78,6 +82,7 @@ class AccountDailyUsage(TenantModel):
     stat_date = models.DateField()
     total_credits_used = credit_field(help_text="Credits the ledger charged.")
     ai_calls = models.PositiveIntegerField(default=0)
+    generations = models.PositiveIntegerField(default=0, help_text="Generations users asked for (not embeddings).")
     tokens_used = models.PositiveBigIntegerField(default=0)
     provider_cost = money_field(default=0)
     projects_created = models.PositiveIntegerField(default=0)

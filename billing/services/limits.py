@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
+from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import Account, Invitation, Membership
@@ -45,10 +47,15 @@ def _limit(account: Account, name: str) -> int:
     }[name]
 
 
+def _month_start(today: date | None) -> date:
+    return (today or date.today()).replace(day=1)
+
+
 def monthly_generations_used(account: Account, today: date | None = None) -> int:
-    today = today or date.today()
-    used = AccountDailyUsage.objects.filter(account=account, stat_date__gte=today.replace(day=1)).aggregate(
-        n=Sum("ai_calls")
+    """Generations users asked for this month (usage records with `generation`), not
+    every AI call: embeddings and internal calls do not count."""
+    used = AccountDailyUsage.objects.filter(account=account, stat_date__gte=_month_start(today)).aggregate(
+        n=Sum("generations")
     )["n"]
     return used or 0
 
@@ -64,8 +71,37 @@ def limit_check(*, account: Account, name: str, used: int, adding: int = 1) -> N
         )
 
 
-def generation_check(*, account: Account) -> None:
-    limit_check(account=account, name="monthly_generations", used=monthly_generations_used(account))
+# The plan's monthly generations (Free's for an account not subscribed yet) and this
+# month's count, in one statement: chats check it before every answer.
+_GENERATIONS_SQL = """
+SELECT COALESCE(
+           (SELECT p.monthly_generations FROM billing_subscription s JOIN billing_plan p ON p.id = s.plan_id
+             WHERE s.account_id = %(account)s),
+           (SELECT monthly_generations FROM billing_plan WHERE code = 'free')),
+       COALESCE((SELECT SUM(generations) FROM billing_accountdailyusage
+                  WHERE account_id = %(account)s AND stat_date >= %(month)s), 0)
+"""
+
+
+def generation_check(*, account: Account, today: date | None = None) -> None:
+    """The one check every product makes before a generation a user asked for (a
+    service run, a chat answer, a bot's reply, later campaigns and media): raises
+    LimitReached (409 `plan_limit_reached`) naming the limit, the figures and when
+    the count resets. Count the generation itself by passing `generation=True` to
+    the AI gateway call that makes it. Call inside the account's context."""
+    month = _month_start(today)
+    with connection.cursor() as cur:
+        cur.execute(_GENERATIONS_SQL, {"account": account.id, "month": month})
+        limit, used = cur.fetchone()
+    if limit is None:  # no plan configured at all (not even Free): nothing to count against
+        return
+    if used + 1 > limit:
+        resets = month + relativedelta(months=1)
+        raise LimitReached(
+            f"Your plan allows {limit} AI generations a month and {used} were used this month. "
+            f"The count starts again on {resets:%Y-%m-%d}; upgrade the plan to continue before then.",
+            extra={"limit": limit, "used": used, "name": "monthly_generations", "resets_on": resets.isoformat()},
+        )
 
 
 def plan_usage(account: Account, *, storage_gb: int = 0, creators: int = 0, voice_models: int = 0) -> list[LimitUsage]:

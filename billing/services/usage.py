@@ -22,31 +22,34 @@ _UPSERT_USER_MONTH = """
 INSERT INTO billing_usermonthlyusage
     (id, account_id, user_id, month, ai_credits_used, provider_cost, generations, tokens_used, api_calls_made,
      campaigns_generated, storage_bytes_used)
-VALUES (gen_random_uuid(), %(account)s, %(user)s, %(month)s, %(credits)s, %(cost)s, 1, %(tokens)s, 0, 0, 0)
+VALUES (gen_random_uuid(), %(account)s, %(user)s, %(month)s, %(credits)s, %(cost)s, %(generations)s, %(tokens)s,
+        0, 0, 0)
 ON CONFLICT (account_id, user_id, month) DO UPDATE SET
     ai_credits_used = billing_usermonthlyusage.ai_credits_used + EXCLUDED.ai_credits_used,
     provider_cost = billing_usermonthlyusage.provider_cost + EXCLUDED.provider_cost,
-    generations = billing_usermonthlyusage.generations + 1,
+    generations = billing_usermonthlyusage.generations + EXCLUDED.generations,
     tokens_used = billing_usermonthlyusage.tokens_used + EXCLUDED.tokens_used
 """
 _UPSERT_PROVIDER_DAY = """
 INSERT INTO billing_dailyprovidercost
     (id, account_id, user_id, date, provider, cost, generations_count, tokens_used)
-VALUES (gen_random_uuid(), %(account)s, %(user)s, %(day)s, %(provider)s, %(cost)s, 1, %(tokens)s)
+VALUES (gen_random_uuid(), %(account)s, %(user)s, %(day)s, %(provider)s, %(cost)s, %(generations)s, %(tokens)s)
 ON CONFLICT ON CONSTRAINT billing_daily_cost_unique DO UPDATE SET
     cost = billing_dailyprovidercost.cost + EXCLUDED.cost,
-    generations_count = billing_dailyprovidercost.generations_count + 1,
+    generations_count = billing_dailyprovidercost.generations_count + EXCLUDED.generations_count,
     tokens_used = billing_dailyprovidercost.tokens_used + EXCLUDED.tokens_used
 """
 _UPSERT_ACCOUNT_DAY = """
 INSERT INTO billing_accountdailyusage
-    (id, account_id, stat_date, total_credits_used, ai_calls, tokens_used, provider_cost, projects_created,
-     content_pieces_added, scripts_generated, voice_generations, avatar_generations, storage_used_gb, updated_at)
-VALUES (gen_random_uuid(), %(account)s, %(day)s, %(credits)s, 1, %(tokens)s, %(cost)s, 0, 0, 0,
+    (id, account_id, stat_date, total_credits_used, ai_calls, generations, tokens_used, provider_cost,
+     projects_created, content_pieces_added, scripts_generated, voice_generations, avatar_generations,
+     storage_used_gb, updated_at)
+VALUES (gen_random_uuid(), %(account)s, %(day)s, %(credits)s, 1, %(generations)s, %(tokens)s, %(cost)s, 0, 0, 0,
         %(voice)s, %(avatar)s, 0, now())
 ON CONFLICT (account_id, stat_date) DO UPDATE SET
     total_credits_used = billing_accountdailyusage.total_credits_used + EXCLUDED.total_credits_used,
     ai_calls = billing_accountdailyusage.ai_calls + 1,
+    generations = billing_accountdailyusage.generations + EXCLUDED.generations,
     tokens_used = billing_accountdailyusage.tokens_used + EXCLUDED.tokens_used,
     provider_cost = billing_accountdailyusage.provider_cost + EXCLUDED.provider_cost,
     voice_generations = billing_accountdailyusage.voice_generations + EXCLUDED.voice_generations,
@@ -70,13 +73,18 @@ def usage_record(
     status: str = UsageRecord.Status.OK,
     error: str = "",
     reference: Reference = NO_REFERENCE,
+    generation: bool = False,
 ) -> UsageRecord:
     """Record one AI call. The gateway calls this after every call, charged or not.
 
     `credits` is what the ledger charged for the call (0 when it failed, was refused
     or blocked); `provider_cost` what it cost us. A caller that charges after the call
     (a service run settles when its output is valid) records 0 here and adds the
-    charge with `usage_charge_add` in the transaction that charges."""
+    charge with `usage_charge_add` in the transaction that charges.
+
+    `generation`: a generation a user asked for (the gateway's `generation=True`);
+    it counts towards the plan's monthly generations unless the call failed or was
+    blocked. Embeddings and internal calls are not generations."""
     if min(tokens_in, tokens_out, latency_ms) < 0:
         raise InvalidInput("Token counts and latency cannot be negative.")
     if status not in UsageRecord.Status.values:
@@ -92,6 +100,7 @@ def usage_record(
         "credits": spent,
         "cost": cost,
         "tokens": tokens_in + tokens_out,
+        "generations": 1 if generation and status in (UsageRecord.Status.OK, UsageRecord.Status.CANCELLED) else 0,
         "voice": 1 if feature == "speech" else 0,
         "avatar": 1 if feature == "avatar" else 0,
     }
@@ -99,7 +108,7 @@ def usage_record(
         record = UsageRecord.objects.create(
             account=account, user=user, feature=feature, model=model, provider=provider, tokens_in=tokens_in,
             tokens_out=tokens_out, provider_cost=cost, credits=spent, latency_ms=latency_ms, status=status,
-            error=error, reference_type=reference.type, reference_id=str(reference.id),
+            error=error, reference_type=reference.type, reference_id=str(reference.id), generation=generation,
         )  # fmt: skip
         with connection.cursor() as cur:
             if user is not None:

@@ -37,7 +37,7 @@ from django.conf import settings
 from aiplatform.ai import gateway
 from aiplatform.ai.pricing import credits_for, estimate_tokens
 from billing.services.ledger import Reference
-from personas.guard import guard_output
+from personas.guard import StreamGuard, guard_output
 
 from ..models import Message
 from ..serializers import message_dict
@@ -70,6 +70,11 @@ class Generation:
         self.parts: list[str] = []
         self.length = 0  # code points so far
         self.guarded_at = 0
+        # The output guard sees text before anyone does: only text[:released] has been
+        # shown (sent, snapshotted); the tail that may still turn into a leak waits.
+        self.released = 0
+        self.blocked = False
+        self.stream_guard = StreamGuard(p.system_prompt) if p.system_prompt else None
         self.stop_reason = ""  # stopped, timeout
         self.watched = False
         self.reader: asyncio.Task | None = None
@@ -87,6 +92,11 @@ class Generation:
             self.parts[:] = ["".join(self.parts)]
         return self.parts[0] if self.parts else ""
 
+    @property
+    def shown(self) -> str:
+        """What sockets and snapshots may have: the text the guard has passed."""
+        return self.text[: self.released]
+
     def _guard_window(self) -> str:
         """What the output guard reads while the answer streams: the text since the
         last check plus GUARD_OVERLAP characters before it, so that a copied fragment
@@ -101,16 +111,38 @@ class Generation:
     async def add(self, piece: str) -> None:
         self.parts.append(piece)
         self.length += len(piece)
-        if self.prepared.system_prompt and self.length - self.guarded_at >= settings.CHAT_GUARD_EVERY_CHARS:
-            if guard_output(self.prepared.system_prompt, self._guard_window()).blocked:
-                raise _Blocked
+        if self.stream_guard is None:
+            await self._release(piece)
+            return
+        system_prompt = self.prepared.system_prompt
+        if self.length - self.guarded_at >= settings.CHAT_GUARD_EVERY_CHARS:
+            if guard_output(system_prompt, self._guard_window()).blocked:
+                self._block()
             self.guarded_at = self.length
+        text = self.text
+        offset, blocked = self.stream_guard.release_offset(text, self.released)
+        if blocked:
+            self._block()
+        if offset > self.released:
+            await self._release(text[self.released : offset])
+
+    def _block(self) -> None:
+        self.blocked = True
+        raise _Blocked
+
+    async def _release(self, piece: str) -> None:
+        self.released += len(piece)
         if self.direct is not None:
             await self.direct.push(piece)
         if self.watched:
             await self.broadcast.push(piece)
         else:
-            self.broadcast.skip_to(self.length)
+            self.broadcast.skip_to(self.released)
+
+    async def release_rest(self) -> None:
+        """The answer ended and passed the guard as a whole: show what was held back."""
+        if self.length > self.released:
+            await self._release(self.text[self.released :])
 
     async def _to_sink(self, offset: int, text: str) -> None:
         await self.send_direct(streaming.TokenFrame(type="token", message_id=self.message_id, offset=offset, text=text))
@@ -155,9 +187,9 @@ class Generation:
     def watch(self, reply_to: str) -> None:
         """Another socket wants this answer: it gets the text so far, then the group frames."""
         if not self.watched:
-            self.broadcast.skip_to(self.length)  # what is pending is in the sync below
+            self.broadcast.skip_to(self.released)  # what is pending is in the sync below
             self.watched = True
-        frame = streaming.SyncFrame(type="sync", message_id=self.message_id, text=self.text, offset=self.length)
+        frame = streaming.SyncFrame(type="sync", message_id=self.message_id, text=self.shown, offset=self.released)
         self.registry.publish("send", reply_to, {"type": streaming.FRAME, "frame": frame})
 
     def stop(self, reason: str = "stopped") -> None:
@@ -254,7 +286,7 @@ class Registry:
             pipe = self._redis.pipeline(transaction=False)
             for gen in running:
                 key = streaming.live_key(gen.message_id)
-                pipe.hset(key, mapping=streaming.live_fields(gen.text, prompt_tokens=gen.prepared.prompt.tokens))
+                pipe.hset(key, mapping=streaming.live_fields(gen.shown, prompt_tokens=gen.prepared.prompt.tokens))
                 pipe.expire(key, streaming.LIVE_TTL)
                 pipe.exists(streaming.stop_key(gen.message_id))
             if forget:
@@ -349,10 +381,13 @@ async def _generate(gen: Generation) -> None:
     for frame in frames:
         reg.publish("group_send", gen.group, {"type": streaming.FRAME, "frame": frame})
     await reg.join_control(gen)
+    system_prompt = p.system_prompt
     stream = gateway.astream(
         account=p.account, model=p.entry.name, messages=p.prompt.messages, feature="chat", user=p.user,
         temperature=p.temperature, max_tokens=p.max_tokens, reference=Reference(REFERENCE_TYPE, gen.message_id),
-        reservation=p.reservation_id,
+        reservation=p.reservation_id, generation=True,
+        # The whole answer, once, before it is metered: a blocked answer is charged nothing.
+        output_guard=(lambda text: guard_output(system_prompt, text).blocked) if system_prompt else None,
     )  # fmt: skip
     timeout = asyncio.get_running_loop().call_later(settings.CHAT_GENERATION_TIMEOUT_SECONDS, gen.stop, "timeout")
     error: Exception | None = None
@@ -375,11 +410,16 @@ async def _generate(gen: Generation) -> None:
     finally:
         timeout.cancel()
     try:
-        await gen.flush()
-        if not blocked and gen.parts and p.system_prompt:
-            # The whole answer, once, off the event loop (it serves every other answer).
+        completion = stream.completion
+        blocked = blocked or gen.blocked or (completion is not None and completion.finish_reason == "blocked")
+        if not blocked and gen.parts and p.system_prompt and (completion is None or error is not None):
+            # The gateway checked the whole answer unless the call failed: check it here,
+            # off the event loop (it serves every other answer).
             verdict = await asyncio.to_thread(guard_output, p.system_prompt, gen.text)
             blocked = verdict.blocked
+        if not blocked:
+            await gen.release_rest()
+        await gen.flush()
         outcome = _outcome(gen, stream, error=error, blocked=blocked)
         gen.result = await database_sync_to_async(answer_finish)(p, outcome)
         await _announce_end(gen, outcome)
@@ -395,8 +435,9 @@ async def _read(gen: Generation, stream: gateway.AsyncCompletionStream) -> None:
             if piece:
                 await gen.add(piece)
     finally:
-        # Stopped, blocked or cancelled: close upstream; the gateway records what was generated.
-        await stream.aclose()
+        # Stopped, blocked or cancelled: close upstream; the gateway records what was
+        # generated (a blocked answer as blocked: charged nothing).
+        await stream.aclose(blocked=gen.blocked)
 
 
 def _outcome(gen: Generation, stream, *, error: Exception | None, blocked: bool) -> Outcome:

@@ -32,6 +32,7 @@ from aiplatform.ai.registry import ModelEntry, model_entry
 from aiplatform.errors import Conflict, Forbidden, InsufficientCredits, InvalidInput, NotFound
 from billing.models import CreditTransaction, Reservation
 from billing.services.ledger import Reference, wallet_debit
+from billing.services.limits import generation_check
 from billing.services.reservations import reservation_hold, reservation_release, reservation_settle
 
 from ..models import ChatSession, Message
@@ -149,6 +150,7 @@ def _prepare(account, user, session_id, question, edit_of, regenerate, answer_id
         config = persona.model_config or {}
         entry = model_entry(config.get("model", ""))
         call_guard(account=account)  # the emergency shut-off (403), before anything is stored
+        generation_check(account=account)  # the plan's monthly generations (409 plan_limit_reached)
 
         question_message, parent_id = None, session.active_leaf_id
         if regenerate is not None:

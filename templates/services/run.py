@@ -228,6 +228,7 @@ def _call(result: ServiceResult, template: PromptTemplate) -> Outcome:
             # Charged by the run, once, when its output is valid (`_complete`): the usage
             # record of the first call gets the charge then; a failed run stays at 0.
             charged=Decimal("0"),
+            generation=attempt == 1,  # a run is one generation, however many attempts it takes
         )  # fmt: skip
         outcome.attempts = attempt
         if attempt == 1:

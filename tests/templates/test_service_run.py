@@ -149,8 +149,11 @@ def test_a_failed_run_leaves_every_aggregates_credits_unchanged(
         "user_month": [Decimal("0.0000")],
         "account_day": [Decimal("0.0000")],
     }
+    # and a run is one generation at most: none when the provider failed, one for the first answer
     with account_context(funded.a.id):
-        assert list(DailyProviderCost.objects.values_list("generations_count", flat=True)) == [calls]
+        generations = 0 if failure == "provider_error" else 1
+        assert list(DailyProviderCost.objects.values_list("generations_count", flat=True)) == [generations]
+        assert list(AccountDailyUsage.objects.values_list("ai_calls", "generations")) == [(calls, generations)]
 
 
 def test_provider_error_charges_nothing_and_explains(funded, reading, model_server, fast_provider, on_commit):
