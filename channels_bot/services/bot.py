@@ -8,7 +8,7 @@
 2. the order flow (`ordering.order_flow_answer`): with the conversation row
    locked, the new basket state, a created order and the reply commit together;
 3. otherwise the AI answer: the channel's persona (a neutral shop assistant
-   without one), its knowledge (`knowledge.services.retrieval.persona_passages`)
+   without one), its knowledge (`personas.passages.persona_passages`)
    and the catalog's matches (`product_search`) in the system text; the plan's
    generation limit checked, the answer's credits held (billing reservation),
    the model called through the gateway (`feature="channel_bot"`, which settles
@@ -314,7 +314,7 @@ def _history(turn: Turn) -> list[dict[str, str]]:
 def _passages(turn: Turn, persona, query: str) -> list[str]:
     if persona is None or not query.strip():
         return []
-    from knowledge.services.retrieval import persona_passages
+    from personas.passages import persona_passages
 
     try:
         with account_context(turn.account.id):

@@ -61,7 +61,7 @@ def passages_for(*, account, persona, query: str, user=None) -> list[Passage]:
     not raised."""
     if persona is None or not query.strip():
         return []
-    from knowledge.services.retrieval import persona_passages
+    from personas.passages import persona_passages
 
     try:
         # Its own transaction in the tenant context (retrieval reads tenant rows), after

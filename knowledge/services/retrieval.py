@@ -279,37 +279,3 @@ def with_rerank_scores(passages: list[Passage], scores: list[float]) -> list[Pas
     """Passages re-ordered by the reranker's scores (ties keep the fused order)."""
     ranked = [replace(p, rerank_score=float(s)) for p, s in zip(passages, scores, strict=True)]
     return sorted(ranked, key=lambda p: -(p.rerank_score or 0.0))
-
-
-@dataclass(frozen=True)
-class PersonaPassage:
-    """A passage as the chat prompt cites it."""
-
-    text: str
-    citation: dict
-
-
-def persona_passages(
-    *, account: Account, persona: Any, query: str, limit: int = 5, user: Any = None
-) -> list[PersonaPassage]:
-    """The best passages of the decision units `persona` reads for `account` (none linked: none)."""
-    from personas.services import persona_unit_ids
-
-    unit_ids = persona_unit_ids(persona=persona, account=account)
-    if not unit_ids or not query.strip():
-        return []
-    found = retrieve(account=account, unit_ids=unit_ids, query=query, k=limit, user=user)
-    return [
-        PersonaPassage(
-            text=p.text,
-            citation={
-                "title": p.document_name,
-                "source": p.citation,
-                "document_id": str(p.document_id),
-                "page": p.page,
-                "row": p.row,
-                "score": round(p.score, 6),
-            },
-        )  # fmt: skip
-        for p in found.passages
-    ]

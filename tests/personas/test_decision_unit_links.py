@@ -8,8 +8,8 @@ import pytest
 from accounts.models import Role
 from accounts.tenancy.context import account_context
 from aiplatform.errors import Forbidden, NotFound
-from knowledge.services.retrieval import persona_passages
 from personas.models import PersonaDecisionUnit
+from personas.passages import persona_passages
 from personas.services import persona_unit_ids, persona_units_set
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.knowledge import factories as kf
