@@ -14,6 +14,9 @@ from django.test.utils import setup_databases, teardown_databases
 
 from accounts.tenancy.roles import as_owner
 
+# Webhook fixtures of the channel bot (webhook_settings, answers, deliver).
+pytest_plugins = ["tests.support.platform_webhooks"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment, django_db_blocker):

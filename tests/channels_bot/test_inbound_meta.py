@@ -27,7 +27,6 @@ from tests.support.platform_webhooks import (
     meta_read_receipt,
 )
 
-pytest_plugins = ["tests.support.platform_webhooks"]  # webhook_settings, answers, deliver
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_platform")]
 
 S, C = ConversationMessage.Sender, Conversation

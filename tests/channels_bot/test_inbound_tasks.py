@@ -18,7 +18,6 @@ from tests.accounts.factories import UserFactory
 from tests.channels_bot.factories import ChannelFactory
 from tests.support.platform_webhooks import body_bytes, meta_delivery, meta_entry, meta_message, sign_meta
 
-pytest_plugins = ["tests.support.platform_webhooks"]  # webhook_settings, answers, deliver
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_platform", "webhook_settings")]
 
 

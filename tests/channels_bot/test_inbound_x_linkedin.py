@@ -10,7 +10,6 @@ from channels_bot.models.platforms import Platform
 from tests.channels_bot.factories import ChannelFactory, ConversationFactory, ConversationMessageFactory
 from tests.support.platform_webhooks import linkedin_delivery, linkedin_notification, x_dm, x_user
 
-pytest_plugins = ["tests.support.platform_webhooks"]  # webhook_settings, answers, deliver
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_platform")]
 
 

@@ -30,7 +30,6 @@ from tests.support.platform_webhooks import (
     x_dm,
 )
 
-pytest_plugins = ["tests.support.platform_webhooks"]  # webhook_settings, answers, deliver
 pytestmark = pytest.mark.django_db
 
 
