@@ -343,6 +343,12 @@ AI_DEFAULT_CHAT_MODEL = env("AI_DEFAULT_CHAT_MODEL", default="local-assistant")
 AI_DEFAULT_EMBEDDING_MODEL = env("AI_DEFAULT_EMBEDDING_MODEL", default="local-minilm")
 AI_REGISTRY_CACHE_SECONDS = env.float("AI_REGISTRY_CACHE_SECONDS", default=5.0)
 AI_GUARD_CACHE_SECONDS = env.float("AI_GUARD_CACHE_SECONDS", default=2.0)  # see aiplatform/ai/guard.py
+# A paid service whose template runs on the offline model: "demo" (free, labelled) or "unavailable".
+SERVICES_OFFLINE_MODEL = env.str("SERVICES_OFFLINE_MODEL", default="demo")
+if SERVICES_OFFLINE_MODEL not in ("demo", "unavailable"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SERVICES_OFFLINE_MODEL must be 'demo' or 'unavailable'.")
 AI_LOCAL_TOKEN_DELAY = env.float("AI_LOCAL_TOKEN_DELAY", default=0.0)  # seconds between streamed words (demos)
 # httpx logs every provider request at INFO; the gateway logs retries and failures itself.
 LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
@@ -422,6 +428,8 @@ CELERY_BEAT_SCHEDULE["channels-tokens-refresh"] = {
     "task": "channels_bot.tasks.outbound.tokens_refresh", "schedule": 120.0,
 }  # fmt: skip
 
+CELERY_BEAT_SCHEDULE["channels-answers-sweep"] = {"task": "channels_bot.tasks.bot.answers_sweep", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["channels-sends-sweep"] = {"task": "channels_bot.tasks.outbound.sends_sweep", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["channels-deliveries-sweep"] = {
     "task": "channels_bot.tasks.inbound.deliveries_sweep", "schedule": 60.0,
 }  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-__all__ = ["answer_message"]
+__all__ = ["answer_message", "answers_sweep"]
 
 
 ANSWER_MAX_RETRIES = 3  # provider errors: retried with backoff, then handed to a human
@@ -25,3 +25,14 @@ def answer_message(self, *, account_id: str, message_id: str) -> None:
         bot_answer(account_id=account_id, message_id=message_id, retries_left=retries_left)
     except BotAnswerRetry as exc:
         raise self.retry(exc=exc, countdown=exc.countdown * 2**self.request.retries) from exc
+
+
+@shared_task(queue="default")
+def answers_sweep() -> int:
+    """Enqueue again the answers of customer messages whose task was lost (every minute)."""
+    from channels_bot.services.sweeps import unanswered_messages
+
+    found = unanswered_messages()
+    for account_id, message_id in found:
+        answer_message.delay(account_id=account_id, message_id=message_id)
+    return len(found)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-__all__ = ["message_send", "tokens_refresh"]
+__all__ = ["message_send", "sends_sweep", "tokens_refresh"]
 
 
 @shared_task(queue="default", bind=True)
@@ -28,3 +28,14 @@ def tokens_refresh() -> dict:
 
     report = refresh()
     return {"refreshed": report.refreshed, "failed": report.failed, "needs_reconnect": report.needs_reconnect}
+
+
+@shared_task(queue="default")
+def sends_sweep() -> int:
+    """Enqueue again the sends of outbound messages whose task was lost (every few minutes)."""
+    from channels_bot.services.sweeps import pending_sends
+
+    found = pending_sends()
+    for account_id, message_id in found:
+        message_send.delay(account_id=account_id, message_id=message_id)
+    return len(found)
