@@ -5,7 +5,10 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from accounts.tenancy.context import account_context
+from aiplatform.ai import gateway
 from aiplatform.errors import Forbidden, InvalidInput
+from billing.models import UsageRecord
 from billing.services.controls import (
     AiShutoff,
     ai_call_guard,
@@ -51,8 +54,34 @@ def test_only_owners_lift_the_shutoff(tenants):
     ai_call_guard(account=tenants.a)  # no error
 
 
-def test_shutoff_of_one_account_does_not_touch_another(tenants):
-    shutoff_engage(account=tenants.a, actor=tenants.alice_membership, reason="test")
+def _calls(account) -> list[tuple[str, str]]:
+    with account_context(account.id):
+        return list(UsageRecord.objects.values_list("feature", "status"))
+
+
+def _ask(account, user):
+    return gateway.complete(account=account, user=user, model="test-model", feature="chat",
+                            messages=[{"role": "user", "content": "Hello"}])  # fmt: skip
+
+
+def test_the_shutoff_stops_the_accounts_ai_calls_and_no_other_accounts(tenants, chat_model, model_server):
+    # given both accounts have made a call (each passed the guard, which the gateway remembers briefly)
+    model_server.reply("Hi", times=3)
+    _ask(tenants.a, tenants.alice)
+    _ask(tenants.b, tenants.carol)
+    # when an admin of A engages the shut-off
+    shutoff_engage(account=tenants.a, actor=tenants.alice_membership, reason="runaway costs")
+    # then A's next call is refused before the provider is asked, and nothing is recorded for it
+    with pytest.raises(AiShutoff) as err:
+        _ask(tenants.a, tenants.alice)
+    assert (err.value.status, err.value.code) == (403, "ai_shutoff")
+    assert "(runaway costs)" in err.value.message
+    assert len(model_server.requests) == 2
+    assert _calls(tenants.a) == [("chat", "ok")]
+    # and B goes on as before
+    assert _ask(tenants.b, tenants.carol).text == "Hi"
+    assert len(model_server.requests) == 3
+    assert _calls(tenants.b) == [("chat", "ok"), ("chat", "ok")]
     ai_call_guard(account=tenants.b)
 
 
@@ -63,3 +92,16 @@ def test_limits_are_validated(tenants):
         cost_control_update(account=tenants.a, actor=tenants.alice_membership, daily_limit="50", monthly_limit="10")
     control = cost_control_update(account=tenants.a, actor=tenants.alice_membership, monthly_limit="100")
     assert (control.daily_limit, control.monthly_limit) == (None, Decimal("100.0000"))
+
+
+def test_alerts_and_the_automatic_shutoff_count_charged_credits_only(tenants, django_capture_on_commit_callbacks):
+    cost_control_update(account=tenants.a, actor=tenants.alice_membership, daily_limit="10", auto_shutoff=True)
+    # when calls that cost the provider money fail or are refused, charging nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        for status in ("error", "blocked"):
+            usage_record(account=tenants.a, user=tenants.alice, feature="service", model="m", provider="p",
+                         provider_cost="50", credits="0", status=status)  # fmt: skip
+    # then no alert and no shut-off
+    assert spend_check(account=tenants.a) == []
+    assert mail.outbox == []
+    ai_call_guard(account=tenants.a)
