@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from templates.models import OutputFormat, PromptExperiment, PromptTemplate, Service, ServiceResult
 from templates.services.experiments import WINNER_RULE, experiment_evaluate
+from templates.services.offline import DEMO_LABEL, offline_service_types, uses_offline_model
 from templates.services.parameters import enum_choices, localized
 from templates.services.sharing import MAX_SHARE_DAYS, MAX_VIEW_CAP
 
@@ -15,15 +16,38 @@ def _lang(serializer) -> str:
     return serializer.context.get("lang", "en")
 
 
+def _demo_types(serializer) -> set[str]:
+    """Services on the offline model, computed once per response (shared by a list's items)."""
+    root = serializer.root
+    if not hasattr(root, "_demo_types"):
+        root._demo_types = offline_service_types()
+    return root._demo_types
+
+
 class ServiceSerializer(serializers.ModelSerializer):
+    """`demo`: the active template runs on the offline model, so a run is free
+    (`price` 0) and labelled `demo_label` (or refused, as the operator set)."""
+
     code = serializers.CharField(source="service_type", read_only=True)
     name = serializers.SerializerMethodField()
     description = serializers.SerializerMethodField()
+    demo = serializers.SerializerMethodField()
+    demo_label = serializers.SerializerMethodField()
+    price = serializers.SerializerMethodField()
 
     class Meta:
         model = Service
-        fields = ["code", "category", "name", "description", "credit_cost", "icon"]
+        fields = ["code", "category", "name", "description", "credit_cost", "price", "demo", "demo_label", "icon"]
         read_only_fields = fields
+
+    def get_demo(self, service: Service) -> bool:
+        return service.service_type in _demo_types(self)
+
+    def get_demo_label(self, service: Service) -> str | None:
+        return str(DEMO_LABEL) if self.get_demo(service) else None
+
+    def get_price(self, service: Service) -> str:
+        return "0.0000" if self.get_demo(service) else f"{service.credit_cost:.4f}"
 
     def get_name(self, service: Service) -> str:
         return service.name_in(_lang(self))
@@ -91,11 +115,14 @@ class ResultSerializer(serializers.ModelSerializer):
     output = serializers.JSONField(source="result_data", read_only=True)
     output_text = serializers.CharField(source="result_text", read_only=True)
     share_url = serializers.SerializerMethodField()
+    demo = serializers.SerializerMethodField()
+    demo_label = serializers.SerializerMethodField()
 
     class Meta:
         model = ServiceResult
         fields = [
-            "id", "service", "user", "status", "status_label", "input_data", "output_format", "output",
+            "id", "service", "user", "status", "status_label", "demo", "demo_label", "input_data", "output_format",
+            "output",
             "output_text", "credits_charged", "template_version", "ai_model", "tokens_in", "tokens_out",
             "tokens_used", "processing_time_ms", "attempts", "error_code", "error", "rating", "feedback",
             "is_public", "share_url", "share_expires_at", "view_count", "max_views", "expires_at", "created_at",
@@ -105,6 +132,12 @@ class ResultSerializer(serializers.ModelSerializer):
 
     def get_service(self, result: ServiceResult) -> dict:
         return {"code": result.service.service_type, "name": result.service.name_in(_lang(self))}
+
+    def get_demo(self, result: ServiceResult) -> bool:
+        return uses_offline_model(result.ai_model)
+
+    def get_demo_label(self, result: ServiceResult) -> str | None:
+        return str(DEMO_LABEL) if self.get_demo(result) else None
 
     def get_share_url(self, result: ServiceResult) -> str | None:
         if not result.is_public or not result.share_token:

@@ -25,6 +25,7 @@ from aiplatform.flash import service_error_text
 from . import forms, selectors
 from .filters import ResultFilter
 from .models import ServiceResult
+from .services.offline import DEMO_LABEL, offline_service_types, uses_offline_model
 from .services.parameters import enum_choices, localized
 from .services.ratings import result_rate
 from .services.run import service_for_code, service_run, template_for_run
@@ -65,11 +66,14 @@ def status_payload(result: ServiceResult) -> dict:
 class CatalogView(TenantViewMixin, View):
     def get(self, request):
         lang = _lang(request)
+        demo = offline_service_types()
         services = [
-            {"service": s, "name": s.name_in(lang), "description": s.description_in(lang)}
+            {"service": s, "name": s.name_in(lang), "description": s.description_in(lang),
+             "demo": s.service_type in demo}
             for s in selectors.services_active()
-        ]
-        return render(request, "services/catalog.html", {"services": services, "lang": lang})
+        ]  # fmt: skip
+        context = {"services": services, "lang": lang, "demo_label": _(DEMO_LABEL)}
+        return render(request, "services/catalog.html", context)
 
 
 class ServiceView(TenantViewMixin, View):
@@ -83,6 +87,8 @@ class ServiceView(TenantViewMixin, View):
             "description": service.description_in(lang),
             "form": form,
             "template": template,
+            "demo": template is not None and uses_offline_model(template.ai_model),
+            "demo_label": _(DEMO_LABEL),
             "can_run": request.account_role.at_least(Role.MEMBER),
             "idempotency_key": uuid.uuid4(),
             "lang": lang,
@@ -150,6 +156,8 @@ class ResultView(TenantViewMixin, View):
             "share_state": result.share_state(),
             "share_form": forms.ShareForm(initial={"max_views": result.max_views}),
             "rate_form": forms.RateForm(initial={"rating": result.rating, "feedback": result.feedback}),
+            "demo": uses_offline_model(result.ai_model),
+            "demo_label": _(DEMO_LABEL),
             "can_rate": result.user_id == request.user.pk,
             "can_share": result.user_id == request.user.pk or request.account_role.at_least(Role.ADMIN),
             "lang": lang,

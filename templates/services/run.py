@@ -56,6 +56,7 @@ from billing.services.usage import usage_charge_add
 from templates.models import PromptExperiment, PromptTemplate, Service, ServiceResult
 
 from .experiments import arm_for_user, experiment_record_result, running_experiment
+from .offline import offline_policy, uses_offline_model
 from .parameters import parameters_validate
 from .rendering import correction_message, prompt_messages
 from .validation import output_check
@@ -130,6 +131,12 @@ def service_run(
     """Validate, hold the price and queue the run. Returns the result (pending)."""
     service = service_for_code(service_code)
     choice = template_for_run(service, user=user, version=template_version)
+    demo = uses_offline_model(choice.template.ai_model)
+    if demo and service.credit_cost > 0 and offline_policy() == "unavailable":
+        raise ServiceUnavailable(
+            "This service is switched off here: it would run on the offline demo model, which cannot give a "
+            "real reading. Nothing was charged."
+        )
     values = parameters_validate(choice.template.parameters, params)
     result_id = _result_id(account, idempotency_key, service, values, template_version) if idempotency_key else None
     with account_context(account.id):
@@ -140,7 +147,7 @@ def service_run(
         generation_check(account=account)
         result_id = result_id or uuid7()
         hold = None
-        if service.credit_cost > 0:
+        if service.credit_cost > 0 and not demo:  # the offline model's filler is never sold
             hold = reservation_hold(
                 account=account, amount=service.credit_cost, actor=user, ttl=HOLD_TTL,
                 reference=Reference("service_result", str(result_id)), idempotency_key=idempotency_key,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import jsonschema
 import pytest
 
-from aiplatform.ai.providers.json_instance import instance_for
+from aiplatform.ai.providers.json_instance import NO_DATA, instance_for
 
 SCHEMAS = {
     "string": {"type": "string"},
@@ -49,3 +51,14 @@ def test_strings_carry_the_answer():
     value = instance_for({"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}},
                          "The answer.")  # fmt: skip
     assert value == {"summary": "The answer."}
+
+
+def test_the_offline_filler_invents_no_personal_data_or_ids():
+    # given a schema asking for an address, a link and an id
+    schema = SCHEMAS["formats"]
+    # when the offline model fills it
+    value = instance_for(schema, "The answer.")
+    # then those say they are not available, instead of a placeholder that looks real
+    assert (value["e"], value["u"], value["id"]) == (NO_DATA, NO_DATA, NO_DATA)
+    assert NO_DATA == "not available from the offline model"
+    assert value["d"] == date.today().isoformat()

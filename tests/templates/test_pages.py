@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from accounts.tenancy.context import account_context
-from templates.models import ServiceResult
+from templates.models import PromptTemplate, ServiceResult
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.templates.factories import VALID_READING, ServiceResultFactory
 
@@ -19,9 +19,12 @@ def alice(funded):
     return client
 
 
-def test_catalog_speaks_the_users_language(funded, alice):
+def test_catalog_speaks_the_users_language(funded, alice, chat_model):
+    # given dream interpretation on a real model; the other seeded services stay on the offline one
+    PromptTemplate.objects.filter(service_type="dream-interpretation").update(ai_model="test-model")
     english = alice.get("/services/").content.decode()
     assert "Dream interpretation" in english and "15 credits" in english
+    assert english.count("Free · demo model, not a real reading") == 7
     funded.alice.locale = "ko"
     funded.alice.save()
     korean = alice.get("/services/").content.decode()

@@ -6,9 +6,12 @@ from decimal import Decimal
 import pytest
 
 from accounts.tenancy.context import account_context
-from billing.models import CreditTransaction
+from aiplatform.errors import ServiceError
+from billing.models import CreditTransaction, Reservation
 from templates.models import PromptTemplate, Service, ServiceResult
+from templates.serializers import ResultSerializer
 from templates.services.definitions import template_definition_errors
+from templates.services.offline import offline_model_check
 from templates.services.run import service_run
 from templates.services.validation import output_check
 
@@ -53,7 +56,7 @@ def test_each_service_has_one_valid_active_v1_on_the_offline_model(code):
 
 
 @pytest.mark.parametrize("code", [row[1] for row in SEED_001])
-def test_each_service_runs_on_the_offline_model(tenants, code, on_commit):
+def test_each_service_runs_on_the_offline_model_free_and_labelled_a_demo(tenants, code, on_commit):
     from billing.services.subscriptions import subscription_for
 
     subscription_for(tenants.a)  # 100 free credits
@@ -62,7 +65,50 @@ def test_each_service_runs_on_the_offline_model(tenants, code, on_commit):
     with account_context(tenants.a.id):
         result = ServiceResult.objects.get(pk=result.pk)
         charged = list(CreditTransaction.objects.filter(type="use").values_list("amount", flat=True))
-    price = Service.objects.get(service_type=code).credit_cost
+        data = ResultSerializer(result).data
+    # then the filler is delivered, valid, but sold for nothing and said to be a demo
     assert (result.status, result.error) == ("completed", "")
-    assert charged == [-price] and result.ai_model == "local-assistant"
+    assert charged == [] and result.credits_charged == Decimal("0") and result.reservation_id is None
+    assert result.ai_model == "local-assistant"
+    assert (data["demo"], data["demo_label"], data["credits_charged"]) == (
+        True, "demo model, not a real reading", "0.0000",
+    )  # fmt: skip
     assert output_check(result.prompt_template, result.result_text).ok
+    assert "@example.com" not in result.result_text and "00000000-0000" not in result.result_text
+
+
+def test_the_catalog_api_says_which_services_are_demos(tenants, client):
+    client.force_login(tenants.alice)
+    body = client.get("/api/v1/services/").json()
+    rows = body["results"] if isinstance(body, dict) else body
+    assert {(r["code"], r["demo"], r["price"], r["demo_label"]) for r in rows} == {
+        (code, True, "0.0000", "demo model, not a real reading") for _, code, _, _ in SEED_001
+    }
+    page = client.get("/services/").content.decode()
+    assert page.count("Free · demo model, not a real reading") == len(SEED_001)
+
+
+def test_an_operator_can_make_offline_services_unavailable(tenants, settings):
+    from billing.services.subscriptions import subscription_for
+
+    settings.SERVICES_OFFLINE_MODEL = "unavailable"
+    subscription_for(tenants.a)
+    # when alice runs a paid service whose template is on the offline model
+    with pytest.raises(ServiceError) as err:
+        service_run(account=tenants.a, user=tenants.alice, service_code="saju", params=INPUTS["saju"])
+    # then it is refused, and nothing was stored, held or charged
+    assert (err.value.status, err.value.code) == (503, "service_unavailable")
+    with account_context(tenants.a.id):
+        assert ServiceResult.objects.count() == 0
+        assert Reservation.objects.count() == 0
+
+
+def test_the_deploy_check_warns_about_paid_services_and_platform_personas_on_the_offline_model(db):
+    from tests.personas.factories import PlatformPersonaFactory
+
+    PlatformPersonaFactory(name="Sage", model_config={"model": "local-assistant"})
+    warnings = {w.id: w.msg for w in offline_model_check()}
+    assert set(warnings) == {"templates.W001", "templates.W002"}
+    assert all(code in warnings["templates.W001"] for _, code, _, _ in SEED_001)
+    assert "given away free, labelled as a demo" in warnings["templates.W001"]
+    assert "Sage" in warnings["templates.W002"]

@@ -1,7 +1,8 @@
 """A small JSON value that validates against a JSON Schema, so the offline model
 can answer `json_output` requests (the service catalog runs offline with it).
 
-It satisfies what schemas of prompt templates use: types, required properties,
+It satisfies what schemas of prompt templates use (identifiers, addresses and
+links it cannot know are NO_DATA, never a made-up value): types, required properties,
 enum and const, string lengths and formats, numeric bounds and multiples, array
 sizes, local $ref, allOf / anyOf / oneOf (first branch). It does not attempt
 `pattern` or `not`; callers validate the result anyway.
@@ -13,15 +14,16 @@ import math
 from datetime import UTC, date, datetime
 from typing import Any
 
+# What the offline model cannot know it says so, rather than invent data that looks
+# real (a placeholder address, an all-zero id): these formats get NO_DATA.
+NO_DATA = "not available from the offline model"
 _FORMATS = {
     "date": lambda: date.today().isoformat(),
     "date-time": lambda: datetime.now(UTC).replace(microsecond=0).isoformat(),
     "time": lambda: "12:00:00Z",
-    "email": lambda: "offline@example.com",
-    "uri": lambda: "https://example.com/",
-    "url": lambda: "https://example.com/",
-    "uuid": lambda: "00000000-0000-4000-8000-000000000000",
 }
+_NO_DATA_FORMATS = frozenset({"email", "idn-email", "uri", "url", "iri", "uri-reference", "uuid", "hostname",
+                              "idn-hostname", "ipv4", "ipv6"})  # fmt: skip
 _MAX_DEPTH = 24
 
 
@@ -148,7 +150,10 @@ def _number(schema: dict, *, integer: bool, variant: int) -> int | float:
 
 def _string(schema: dict, text: str, variant: int) -> str:
     fmt = _FORMATS.get(schema.get("format", ""))
-    value = fmt() if fmt else (text or "offline")
+    if schema.get("format") in _NO_DATA_FORMATS:
+        value = NO_DATA
+    else:
+        value = fmt() if fmt else (text or "offline")
     if variant:
         value = f"{value} ({variant + 1})"
     if "maxLength" in schema:
