@@ -235,11 +235,11 @@ def test_a_signature_only_the_scheme_v0_carries_is_rejected(stripe):
         ("checkout.session.expired", {"id": "cs_1", "amount_total": 500, "currency": "usd"},
          ("cs_1", Decimal("5.00"), "expired", "payment", "")),
         ("invoice.paid", {"id": "in_1", "subscription": "sub_1", "amount_paid": 2900, "currency": "usd"},
-         ("sub_1", Decimal("29.00"), "active", "subscription", "")),
+         ("in_1", Decimal("29.00"), "active", "subscription", "")),
         ("invoice.payment_failed",
          {"id": "in_1", "parent": {"subscription_details": {"subscription": "sub_2"}}, "amount_due": 2900,
           "currency": "usd"},
-         ("sub_2", Decimal("29.00"), "past_due", "subscription", "")),
+         ("in_1", Decimal("29.00"), "past_due", "subscription", "")),
         ("customer.created", {"id": "cus_1"}, ("cus_1", None, "", "", "")),
     ],
 )  # fmt: skip
@@ -252,3 +252,23 @@ def test_events_are_read_into_what_they_say_about_payments_and_subscriptions(eve
 
     # then
     assert (event.provider_ref, event.amount, event.status, event.subject, event.failure_message) == expected
+
+
+def test_subscription_events_name_the_subscription_its_period_and_our_metadata():
+    invoice = {
+        "id": "in_7", "object": "invoice", "customer": "cus_7", "amount_paid": 14900, "currency": "usd",
+        "billing_reason": "subscription_cycle",
+        "parent": {"subscription_details": {"subscription": "sub_7", "metadata": {"plan": "agency"}}},
+        "lines": {"data": [{"period": {"start": 1700000000, "end": 1702592000}}]},
+    }  # fmt: skip
+    event = parse_event(json.dumps({"id": "evt_7", "type": "invoice.paid", "data": {"object": invoice}}).encode())
+    assert (event.provider_ref, event.subscription_ref, event.customer_ref, event.billing_reason) == (
+        "in_7", "sub_7", "cus_7", "subscription_cycle",
+    )  # fmt: skip
+    assert (event.period_start, event.period_end, event.metadata["plan"]) == (1700000000, 1702592000, "agency")
+    one_off = parse_event(json.dumps({"id": "evt_8", "type": "invoice.paid", "data": {"object": {
+        "id": "in_8", "amount_paid": 100, "currency": "usd"}}}).encode())  # fmt: skip
+    assert (one_off.status, one_off.subject) == ("", "")
+    ended = parse_event(json.dumps({"id": "evt_9", "type": "customer.subscription.deleted", "data": {"object": {
+        "id": "sub_7", "status": "canceled", "cancel_at_period_end": False}}}).encode())  # fmt: skip
+    assert (ended.subscription_ref, ended.status, ended.subscription_status) == ("sub_7", "ended", "canceled")
