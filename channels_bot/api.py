@@ -81,7 +81,7 @@ class ProductViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     and description; `?available=` narrows. Import many at once with
     `POST products/import/` (multipart `file`, CSV)."""
 
-    queryset = Product.objects.defer("search_vector").order_by("name", "id")
+    queryset = Product.objects.defer("search_vector", "embedding").order_by("name", "id")
     serializer_class = s.ProductSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 

@@ -98,7 +98,7 @@ def customer_get_for_account(account: Account, customer_id: Any) -> Customer:
 def products_for_account(account: Account, *, search: str = "", available: bool | None = None) -> QuerySet[Product]:
     """The catalog by name; `search` matches words (full text on name, SKU and
     description) or any part of the name or SKU."""
-    queryset = Product.objects.filter(account=account).defer("search_vector").order_by("name", "id")
+    queryset = Product.objects.filter(account=account).defer("search_vector", "embedding").order_by("name", "id")
     if search:
         words = SearchQuery(search, config=TEXT_SEARCH_CONFIG, search_type="websearch")
         queryset = queryset.filter(Q(search_vector=words) | Q(name__icontains=search) | Q(sku__icontains=search))

@@ -430,6 +430,9 @@ CELERY_BEAT_SCHEDULE["channels-tokens-refresh"] = {
 
 CELERY_BEAT_SCHEDULE["channels-answers-sweep"] = {"task": "channels_bot.tasks.bot.answers_sweep", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["channels-sends-sweep"] = {"task": "channels_bot.tasks.outbound.sends_sweep", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["channels-products-embed-sweep"] = {
+    "task": "channels_bot.tasks.catalog.products_embed_sweep", "schedule": 300.0,
+}  # fmt: skip
 CELERY_BEAT_SCHEDULE["channels-deliveries-sweep"] = {
     "task": "channels_bot.tasks.inbound.deliveries_sweep", "schedule": 60.0,
 }  # fmt: skip

@@ -56,3 +56,7 @@ CHANNELS_SEND_RETRY_BACKOFF = env.float("CHANNELS_SEND_RETRY_BACKOFF", default=2
 CHANNELS_BOT_WINDOW_HOURS = env.int("CHANNELS_BOT_WINDOW_HOURS", default=24)  # the bot answers within this
 CHANNELS_AGENT_WINDOW_DAYS = env.int("CHANNELS_AGENT_WINDOW_DAYS", default=7)  # HUMAN_AGENT tag window
 CHANNELS_BOT_MODEL = env("CHANNELS_BOT_MODEL", default="")  # registry model of bot answers; empty: the persona's
+# Meaning search of the catalog: the largest cosine distance between a customer's message and
+# a product (default embedding model) that still counts as a match; 0 turns it off. With
+# all-MiniLM-L6-v2, "something to drink tea from" is 0.59 from a mug, chit-chat 0.75 and more.
+CHANNELS_PRODUCT_MAX_DISTANCE = env.float("CHANNELS_PRODUCT_MAX_DISTANCE", default=0.65)

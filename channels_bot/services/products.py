@@ -5,33 +5,55 @@ None is an operator or the system). Every write validates the same way
 (`product_clean`), so the UI, the API, the admin and the CSV import refuse
 the same input with the same messages.
 
-Search (`product_search`) ranks full-text matches on the product's generated
-search vector (name, SKU, description; prefix matching, so "mu" finds "mug")
-and falls back to substring matching for what full text misses: partial
-words, and Korean words with a particle attached ("티셔츠를" still finds the
-product named "티셔츠").
+Search (`product_search`) fuses two rankings by reciprocal rank (as knowledge's
+retrieval does):
+
+* words: full-text matches on the product's generated search vector (name,
+  SKU, description; prefix matching, so "mu" finds "mug"), then substring
+  matches for what full text misses: partial words, and Korean words with a
+  particle attached ("티셔츠를" still finds the product named "티셔츠");
+* meaning: cosine distance between the query's embedding and each product's
+  (name and description, default embedding model), within
+  CHANNELS_PRODUCT_MAX_DISTANCE, so "something to drink tea from" finds a mug.
+
+Product vectors are filled after commit by the `products_embed` task
+(`products_embed` below) whenever a product is created, updated or imported,
+and by a beat sweep for anything missed (admin edits, a lost task, a new
+default model). Embedding calls are metered (a usage record each) but not
+charged: the catalog's index is part of the bot, whose answers are charged,
+and a wallet running dry must not leave a catalog unsearchable. An account
+with no embedded product (or an embedding model that is down) searches by
+words only.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
+from pgvector.django import CosineDistance
 
 from accounts.models import Account, Membership, Role
 from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict, Forbidden, InvalidInput
 from channels_bot.models import OrderItem, Product
-from channels_bot.models.catalog import TEXT_SEARCH_CONFIG
+from channels_bot.models.catalog import EMBEDDING_DIMENSIONS, TEXT_SEARCH_CONFIG
+
+log = logging.getLogger("channels_bot.catalog")
 
 NAME_MAX = 200
 SKU_MAX = 64
@@ -42,6 +64,11 @@ IMPORT_MAX_ROWS = 5000
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_COLUMNS = ("name", "description", "price", "currency", "sku", "image_url", "is_available")
 IMPORT_REQUIRED_COLUMNS = ("name", "price", "currency")
+INDEX_FEATURE = "channels_catalog_index"  # usage records of product embeddings
+SEARCH_FEATURE = "channels_catalog_search"  # usage records of query embeddings
+EMBED_TASK_BATCH = 200  # products per products_embed task (the gateway sends 128 texts per provider call)
+SEARCH_POOL = 50  # candidates of each ranking before fusion
+RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al.; knowledge's default too)
 
 # Active ISO 4217 codes (2025): a typo such as "USS" is refused, not stored.
 ISO_CURRENCIES = frozenset(
@@ -203,9 +230,11 @@ def product_create(*, account: Account, actor: Membership | None, **data: Any) -
             raise _sku_conflict(values["sku"])
         try:
             with transaction.atomic():
-                return Product.objects.create(account=account, **values)
+                product = Product.objects.create(account=account, **values)
         except IntegrityError:  # a concurrent create took the SKU
             raise _sku_conflict(values["sku"]) from None
+        products_embed_enqueue(account_id=account.id, product_ids=[product.pk])
+    return product
 
 
 def product_update(*, product: Product, actor: Membership | None, **changes: Any) -> Product:
@@ -227,6 +256,8 @@ def product_update(*, product: Product, actor: Membership | None, **changes: Any
         except IntegrityError:
             raise _sku_conflict(values["sku"]) from None
         product.refresh_from_db(fields=["search_vector"])
+        if {"name", "description"} & set(values):
+            products_embed_enqueue(account_id=product.account_id, product_ids=[product.pk])
     return product
 
 
@@ -405,7 +436,126 @@ def products_import_csv(*, account: Account, actor: Membership | None, file: Any
                 "Upload the file again.",
                 code="import_conflict",
             ) from None
+        products_embed_enqueue(account_id=account.id, product_ids=[p.pk for p in products])
     return ImportResult(created=created, updated=updated, rows=len(rows), products=products)
+
+
+# --- meaning: product vectors ------------------------------------------------------------
+
+
+def embedding_text(name: str, description: str) -> str:
+    """What a product's vector is of: its name and description (a SKU carries no meaning)."""
+    return f"{name}\n{description}".strip()
+
+
+def embedding_digest(model: str, name: str, description: str) -> str:
+    """sha256 of the model and the text; `_DIGEST_SQL` computes the same in PostgreSQL."""
+    return hashlib.sha256(f"{model}\n{name}\n{description}".encode()).hexdigest()
+
+
+_DIGEST_SQL = (
+    "encode(sha256(convert_to(%s || chr(10) || channels_bot_product.name || chr(10) "
+    "|| channels_bot_product.description, 'UTF8')), 'hex')"
+)
+
+
+def catalog_embedding_model() -> str | None:
+    """The default embedding model's registry name when meaning search can use it:
+    enabled and of the vector column's size; None (words only) otherwise."""
+    from aiplatform.ai.errors import ModelUnavailable
+    from aiplatform.ai.models import AiModel
+    from aiplatform.ai.registry import default_model, model_entry
+
+    name = default_model(kind=AiModel.Kind.EMBEDDING)
+    try:
+        entry = model_entry(name, kind=AiModel.Kind.EMBEDDING)
+    except ModelUnavailable:
+        log.warning("catalog meaning search is off: the embedding model %r is not available", name)
+        return None
+    if entry.dimensions != EMBEDDING_DIMENSIONS:
+        log.warning("catalog meaning search is off: %r makes %s-dimensional vectors, products store %s",
+                    name, entry.dimensions, EMBEDDING_DIMENSIONS)  # fmt: skip
+        return None
+    return entry.name
+
+
+def products_embed_enqueue(*, account_id: Any, product_ids: Iterable[Any]) -> None:
+    """Embed these products after the current transaction commits (never in the request)."""
+    from channels_bot.tasks.catalog import products_embed as task
+
+    ids = [str(pk) for pk in product_ids]
+    account = str(account_id)
+    for at in range(0, len(ids), EMBED_TASK_BATCH):
+        batch = ids[at : at + EMBED_TASK_BATCH]
+        transaction.on_commit(lambda batch=batch: task.delay(account_id=account, product_ids=batch))
+
+
+def products_embed(*, account_id: Any, product_ids: Iterable[Any]) -> int:
+    """Fill the vectors of these products of `account_id` that lack one of their
+    current text (idempotent: a second run embeds nothing). Returns how many were
+    stored. Metered, not charged (see the module's docstring). A product edited
+    while its text was being embedded keeps its row as the edit left it; the
+    edit's own task embeds the new text. Provider errors propagate (the task
+    retries); a model that cannot be used leaves the catalog to word search."""
+    from aiplatform.ai import gateway
+    from aiplatform.ai.errors import ProviderError
+    from aiplatform.errors import ServiceError
+
+    model = catalog_embedding_model()
+    if model is None:
+        return 0
+    ids = [str(pk) for pk in product_ids]
+    with account_context(account_id):
+        account = Account.objects.filter(pk=account_id).first()
+        rows = list(
+            Product.objects.filter(account_id=account_id, pk__in=ids).values_list(
+                "pk", "name", "description", "embedding_digest"
+            )
+        )
+    todo = [(pk, name, description) for pk, name, description, digest in rows
+            if digest != embedding_digest(model, name, description)]  # fmt: skip
+    if account is None or not todo:
+        return 0
+    stored = 0
+    for at in range(0, len(todo), gateway.EMBED_BATCH):
+        batch = todo[at : at + gateway.EMBED_BATCH]
+        texts = [embedding_text(name, description) for _pk, name, description in batch]
+        try:
+            with account_context(account_id):  # the usage record is the account's; a short transaction
+                vectors = gateway.embed(account=account, model=model, texts=texts, feature=INDEX_FEATURE).vectors
+        except ProviderError:
+            raise
+        except ServiceError as exc:  # shut off, or a plan refusal: the sweep tries again later
+            log.warning("products of account %s not embedded: %s", account_id, exc.message)
+            return stored
+        with account_context(account_id), transaction.atomic():
+            for (pk, name, description), vector in zip(batch, vectors, strict=True):
+                stored += Product.objects.filter(pk=pk, name=name, description=description).update(
+                    embedding=vector, embedding_model=model, embedding_digest=embedding_digest(model, name, description)
+                )
+    log.info("embedded %s of %s products of account %s with %s", stored, len(ids), account_id, model)
+    return stored
+
+
+def products_embedding_stale(*, limit: int = 1000) -> list[tuple[str, list[str]]]:
+    """(account id, product ids) whose vector is missing or not of their current
+    text and the default model: what the beat sweep enqueues again."""
+    from accounts.tenancy.context import rls_bypass
+
+    model = catalog_embedding_model()
+    if model is None:
+        return []
+    with rls_bypass("catalog: find products of every account whose vectors are missing or stale"):
+        rows = list(
+            Product.objects.alias(current=RawSQL(_DIGEST_SQL, [model], output_field=TextField()))
+            .exclude(embedding_digest=F("current"))
+            .order_by("account_id", "updated_at")
+            .values_list("account_id", "pk")[:limit]
+        )
+    found: dict[str, list[str]] = {}
+    for account_id, pk in rows:
+        found.setdefault(str(account_id), []).append(str(pk))
+    return list(found.items())
 
 
 # --- search -----------------------------------------------------------------------------
@@ -419,31 +569,86 @@ def _search_words(query: str) -> list[str]:
 def product_search(
     *, account: Account, query: str, limit: int = 10, include_unavailable: bool = False
 ) -> list[Product]:
-    """Products of `account` matching `query`, best first (available only unless asked)."""
+    """Products of `account` matching `query` by its words or its meaning, best first
+    (available only unless asked). Fused by reciprocal rank: score = sum of
+    1 / (RRF_K + rank) over the two rankings; a tie goes to the better word rank."""
     words = _search_words(query)[:12]
     limit = max(0, min(int(limit), 50))
-    if not words or not limit:
+    if not limit or not (query or "").strip():
         return []
     with account_context(account.id):
-        base = Product.objects.filter(account=account)
+        base = Product.objects.filter(account=account).defer("embedding")
         if not include_unavailable:
             base = base.filter(is_available=True)
-        ts = SearchQuery(" | ".join(f"{w}:*" for w in words), search_type="raw", config=TEXT_SEARCH_CONFIG)
-        found = list(
-            base.filter(search_vector=ts)
-            .annotate(rank=SearchRank(F("search_vector"), ts))
-            .order_by("-rank", "name", "id")[:limit]
+        by_words = _word_ranking(base, query, words) if words else []
+        by_meaning = _meaning_ranking(account, base, query)
+        products = {p.pk: p for p in [*by_words, *by_meaning]}
+    return [products[pk] for pk in _fuse([[p.pk for p in by_words], [p.pk for p in by_meaning]])][:limit]
+
+
+def _word_ranking(base, query: str, words: list[str]) -> list[Product]:
+    """Full-text matches by rank, then substring matches by name."""
+    ts = SearchQuery(" | ".join(f"{w}:*" for w in words), search_type="raw", config=TEXT_SEARCH_CONFIG)
+    found = list(
+        base.filter(search_vector=ts)
+        .annotate(rank=SearchRank(F("search_vector"), ts))
+        .order_by("-rank", "name", "id")[:SEARCH_POOL]
+    )
+    if len(found) < SEARCH_POOL:
+        # The product's whole name inside the message ("티셔츠를 사고 싶어요" names "티셔츠").
+        loose = Q(message__contains=Lower("name"))
+        for w in (w for w in words if len(w) >= 2):
+            loose |= Q(name__icontains=w) | Q(sku__icontains=w)
+        more = (
+            base.alias(message=Value((query or "").lower(), output_field=TextField()))
+            .filter(loose)
+            .exclude(pk__in=[p.pk for p in found])
+            .order_by("name", "id")[: SEARCH_POOL - len(found)]
         )
-        if len(found) < limit:
-            # The product's whole name inside the message ("티셔츠를 사고 싶어요" names "티셔츠").
-            loose = Q(message__contains=Lower("name"))
-            for w in (w for w in words if len(w) >= 2):
-                loose |= Q(name__icontains=w) | Q(sku__icontains=w)
-            more = (
-                base.alias(message=Value((query or "").lower(), output_field=TextField()))
-                .filter(loose)
-                .exclude(pk__in=[p.pk for p in found])
-                .order_by("name", "id")[: limit - len(found)]
-            )
-            found.extend(more)
+        found.extend(more)
     return found
+
+
+def _meaning_ranking(account: Account, base, query: str) -> list[Product]:
+    """Products within CHANNELS_PRODUCT_MAX_DISTANCE of the query's meaning, nearest
+    first. Nothing (and no embedding call) when no product of the account has a
+    vector of the default model; words only when the model cannot answer."""
+    from aiplatform.ai import gateway
+    from aiplatform.errors import ServiceError
+
+    if not _WORD.search(query or "") or settings.CHANNELS_PRODUCT_MAX_DISTANCE <= 0:
+        return []
+    model = catalog_embedding_model()
+    if model is None:
+        return []
+    embedded = base.filter(embedding_model=model, embedding__isnull=False)
+    if not embedded.exists():
+        return []
+    try:
+        with transaction.atomic():  # a failed call must not break the caller's transaction
+            vector = gateway.embed(
+                account=account, model=model, texts=[query.strip()[:1000]], feature=SEARCH_FEATURE
+            ).vectors[0]
+    except ServiceError as exc:
+        log.warning("catalog meaning search of account %s skipped: %s", account.pk, exc.message)
+        return []
+    # An exact scan of the account's vectors: a catalog is small, and an approximate
+    # index would need iterative scans to survive the account filter (knowledge's ADR 0003).
+    return list(
+        embedded.annotate(distance=CosineDistance("embedding", vector))
+        .filter(distance__lte=settings.CHANNELS_PRODUCT_MAX_DISTANCE)
+        .order_by("distance", "name", "id")[:SEARCH_POOL]
+    )
+
+
+def _fuse(rankings: list[list[Any]]) -> list[Any]:
+    """Ids by reciprocal rank fusion of `rankings` (the first is the tie-breaker)."""
+    scores: dict[Any, float] = {}
+    first: dict[Any, int] = {}
+    for index, ranking in enumerate(rankings):
+        for rank, pk in enumerate(ranking, start=1):
+            scores[pk] = scores.get(pk, 0.0) + 1.0 / (RRF_K + rank)
+            if index == 0:
+                first[pk] = rank
+    order = {pk: n for n, pk in enumerate(dict.fromkeys(pk for ranking in rankings for pk in ranking))}
+    return sorted(scores, key=lambda pk: (-scores[pk], first.get(pk, len(first) + 1), order[pk]))
