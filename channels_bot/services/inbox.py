@@ -2,7 +2,9 @@
 
 Answers go through `outbound.outgoing_create` like every other message (stored
 pending, sent after commit, receipts update it), so the thread shows them as
-the customer gets them.
+the customer gets them. An agent answering a conversation the bot handles
+takes it over first (`handoff.conversation_take_over`), so the bot never
+answers over a human mid-conversation.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict, Forbidden, InvalidInput
 from channels_bot.models import Conversation, ConversationMessage
 from channels_bot.rich import Outgoing
+from channels_bot.services.handoff import conversation_take_over
+from channels_bot.services.outbound import _window as window_check
 from channels_bot.services.outbound import outgoing_create
 
 AGENT_TEXT_MAX = 2000
@@ -34,8 +38,10 @@ def conversation_mark_read(*, conversation: Conversation, actor: Membership) -> 
 
 
 def agent_message_send(*, conversation: Conversation, actor: Membership, text: str) -> ConversationMessage:
-    """A human agent's answer. Raises WindowClosed (409) when the platform no longer
-    accepts messages to this customer, Conflict for an archived conversation."""
+    """A human agent's answer; a conversation the bot handles is taken over first
+    (the bot stays quiet from then on). Raises WindowClosed (409) when the platform
+    no longer accepts messages to this customer, Conflict for an archived
+    conversation; a refused answer takes nothing over."""
     if not Role(actor.role).at_least(Role.MEMBER):
         raise Forbidden("Viewers can read conversations but not answer them.")
     text = (text or "").strip()
@@ -48,6 +54,10 @@ def agent_message_send(*, conversation: Conversation, actor: Membership, text: s
         )
     if conversation.status == Conversation.Status.ARCHIVED:
         raise Conflict("This conversation is archived.")
+    if conversation.handler == Conversation.Handler.BOT:
+        window_check(conversation, ConversationMessage.Sender.AGENT)
+        # Its own transaction, then the platform handover (no transaction held over the network).
+        conversation = conversation_take_over(conversation=conversation, actor=actor)
     with account_context(conversation.account_id), transaction.atomic():
         message = outgoing_create(
             conversation=conversation, outgoing=Outgoing(text=text),
