@@ -15,6 +15,7 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("chats/", include("chats.urls")),
     path("inbox/", include("channels_bot.urls")),
+    path("canvas/", include("canvas.urls")),
     path("channels/connect/", include("channels_bot.connect.urls")),
     path("webhooks/", include("channels_bot.webhooks.urls")),
     path("", include("accounts.urls")),

@@ -4,13 +4,14 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api_urls as accounts_api
 from billing import api_urls as billing_api
+from canvas import api_urls as canvas_api
 from channels_bot import api_urls as channels_bot_api
 from chats import api_urls as chats_api
 from knowledge import api_urls as knowledge_api
 from personas import api_urls as personas_api
 from templates import api_urls as templates_api
 
-APPS = [accounts_api, billing_api, personas_api, templates_api, knowledge_api, chats_api, channels_bot_api]
+APPS = [accounts_api, billing_api, personas_api, templates_api, knowledge_api, chats_api, channels_bot_api, canvas_api]
 
 router = DefaultRouter()
 for app in APPS:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "knowledge",
     "chats",
     "channels_bot",
+    "canvas",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from accounts.models import Account, ApiKey, Invitation, Membership, Role
 from accounts.tenancy.context import account_context
 from billing import models as billing
+from canvas import models as canvas
 from channels_bot import models as channels_bot
 from chats.models import ChatSession, Message
 from knowledge import models as knowledge
@@ -16,6 +17,7 @@ from personas.models import Persona, PersonaDecisionUnit
 from templates.models import ServiceResult
 from tests.accounts.factories import ApiKeyFactory, InvitationFactory, MembershipFactory, UserFactory
 from tests.billing import factories as bf
+from tests.canvas.factories import canvas_rows
 from tests.channels_bot.factories import channel_bot_rows
 from tests.chats.factories import ChatSessionFactory, conversation
 from tests.knowledge import factories as kf
@@ -66,6 +68,16 @@ SEEDERS: dict[type, Callable[[Account, object], None]] = {
     ServiceResult: lambda account, owner: ServiceResultFactory(account=account, user=owner),
     knowledge.DecisionUnit: _knowledge_rows,
     channels_bot.ConnectedChannel: channel_bot_rows,
+    canvas.Project: canvas_rows,
+    **{
+        model: (lambda account, owner: None)  # filled by canvas_rows
+        for model in (
+            canvas.AccountFollowedCreator, canvas.ProjectCollaborator, canvas.CanvasFolder, canvas.CanvasFolderItem,
+            canvas.ChatInterface, canvas.CanvasConnection, canvas.ContentPiece, canvas.ContentAnnotation,
+            canvas.ContentAnalysis, canvas.GeneratedScript, canvas.VoiceModel, canvas.AvatarModel,
+            canvas.GeneratedContent, canvas.ProcessingJob,
+        )
+    },  # fmt: skip
     **{
         model: (lambda account, owner: None)  # filled by channel_bot_rows
         for model in (

@@ -1,0 +1,5 @@
+"""HTML pages of the canvas studio."""
+
+app_name = "canvas"
+
+urlpatterns: list = []
