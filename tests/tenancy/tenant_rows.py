@@ -53,6 +53,7 @@ def _billing_rows(account: Account, owner) -> None:
     bf.AccountDailyUsageFactory(account=account)
     bf.ApiRequestLogFactory(account=account)
     bf.CostControlFactory(account=account)
+    billing.PlanChange.objects.create(account=account, kind="comp", reason="tenancy seed")
 
 
 SEEDERS: dict[type, Callable[[Account, object], None]] = {
@@ -106,6 +107,7 @@ SEEDERS: dict[type, Callable[[Account, object], None]] = {
             billing.AccountDailyUsage,
             billing.ApiRequestLog,
             billing.CostControl,
+            billing.PlanChange,
         )
     },  # fmt: skip
 }
