@@ -110,7 +110,41 @@ if EMBEDDED_SERVICES:
         REDIS_URL = _services.redis_url
 
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# Connections come from psycopg's pool, one per process (docs/adr/0001, "Connection
+# pooling"). The ASGI server runs each request's sync code in a thread of its own, so a
+# per-thread persistent connection (CONN_MAX_AGE > 0) is never reused there: every request
+# would open one and leave it open until PostgreSQL runs out of slots. A pooled connection
+# goes back to the pool at the end of each request and the next request's thread takes it.
+# DATABASE_POOL_MAX_SIZE=0 turns the pool off: one connection per thread, kept
+# DATABASE_CONN_MAX_AGE seconds (0: closed after each request).
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=1)  # kept open even when idle
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=20)  # per process; 0: no pool
+DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)  # seconds to wait for a free one
+if DATABASE_POOL_MAX_SIZE < 0 or not 0 <= DATABASE_POOL_MIN_SIZE <= max(DATABASE_POOL_MAX_SIZE, 0):
+    raise ImproperlyConfigured(
+        "DATABASE_POOL_MIN_SIZE and DATABASE_POOL_MAX_SIZE must satisfy 0 <= min <= max "
+        f"(got {DATABASE_POOL_MIN_SIZE} and {DATABASE_POOL_MAX_SIZE}; max 0 turns the pool off)"
+    )
+if DATABASE_POOL_TIMEOUT <= 0:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOL_TIMEOUT must be a positive number of seconds, not {DATABASE_POOL_TIMEOUT}."
+    )
+if DATABASE_POOL_MAX_SIZE:
+    if env.int("DATABASE_CONN_MAX_AGE", default=0):
+        raise ImproperlyConfigured(
+            "DATABASE_CONN_MAX_AGE applies only without the pool: set DATABASE_POOL_MAX_SIZE=0 to use it"
+        )
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them per request
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# Without the pool: a ping before reusing a connection; with it: the pool checks a connection before handing it out.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The role the app connects as; `migrate` runs as DATABASE_OWNER and grants it access.
 DATABASE_APP_USER = DATABASES["default"]["USER"]
@@ -288,6 +322,9 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "accounts.models.access.Invitation.Status",
         "SubscriptionStatusEnum": "accounts.models.tenants.Account.SubscriptionStatus",
         "PaymentStatusEnum": "billing.models.payments.Payment.Status",
+        "OrderStatusEnum": "channels_bot.models.orders.Order.Status",
+        "ConversationStatusEnum": "channels_bot.models.conversations.Conversation.Status",
+        "ConversationHandlerEnum": "channels_bot.models.conversations.Conversation.Handler",
     },
 }
 
