@@ -37,6 +37,7 @@ INSTAGRAM_REFRESH_BEFORE_DAYS = env.int("INSTAGRAM_REFRESH_BEFORE_DAYS", default
 CHANNELS_X_ENABLED = env.bool("CHANNELS_X_ENABLED", default=False)
 X_CLIENT_ID = env("X_CLIENT_ID", default="")
 X_CLIENT_SECRET = env("X_CLIENT_SECRET", default="")
+X_CONSUMER_KEY = env("X_CONSUMER_KEY", default="")  # the app's API key: its bearer token registers the webhook
 X_CONSUMER_SECRET = env("X_CONSUMER_SECRET", default="")  # CRC answers and x-twitter-webhooks-signature
 X_AUTHORIZE_URL = env("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
 X_API_URL = env("X_API_URL", default="https://api.x.com")
@@ -44,9 +45,15 @@ X_API_URL = env("X_API_URL", default="https://api.x.com")
 # --- LinkedIn Pages (Community Management API: comments and mentions only) --------
 LINKEDIN_CLIENT_ID = env("LINKEDIN_CLIENT_ID", default="")
 LINKEDIN_CLIENT_SECRET = env("LINKEDIN_CLIENT_SECRET", default="")  # webhook challenge and X-LI-Signature
+LINKEDIN_APP_ID = env("LINKEDIN_APP_ID", default="")  # the developer application's id (event subscriptions)
 LINKEDIN_OAUTH_URL = env("LINKEDIN_OAUTH_URL", default="https://www.linkedin.com/oauth/v2")
 LINKEDIN_API_URL = env("LINKEDIN_API_URL", default="https://api.linkedin.com")
 LINKEDIN_VERSION = env("LINKEDIN_VERSION", default="202511")  # the LinkedIn-Version header (YYYYMM)
+
+# --- Webhooks ---------------------------------------------------------------------
+# Where the platforms push events: this origin + /webhooks/<meta|x|linkedin>/ (empty: SITE_URL).
+# X and LinkedIn are told it when a channel connects (X requires https).
+CHANNELS_WEBHOOK_BASE_URL = env("CHANNELS_WEBHOOK_BASE_URL", default="")
 
 # --- Limits and timing ------------------------------------------------------------
 CHANNELS_WEBHOOK_MAX_BYTES = env.int("CHANNELS_WEBHOOK_MAX_BYTES", default=1_048_576)  # larger deliveries: 413

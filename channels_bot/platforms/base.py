@@ -91,3 +91,14 @@ class PlatformClient(Protocol):
         ...
 
     def take_thread_back(self, channel: ConnectedChannel, recipient_id: str) -> None: ...
+
+    def subscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """Make the platform push this channel's events to our webhook endpoint
+        (`http.webhook_url`); called when it is connected, before it is stored, so
+        `channel` may be unsaved. Raises PlatformError when the platform refuses."""
+        ...
+
+    def unsubscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """Stop those pushes (called when the channel is disconnected, before its
+        tokens are erased). Raises PlatformError when the platform refuses."""
+        ...

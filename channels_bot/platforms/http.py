@@ -52,6 +52,15 @@ class PartialSendError(PlatformError):
         self.platform_message_id = platform_message_id
 
 
+def webhook_url(source: str) -> str:
+    """The public address of a webhook endpoint ("meta", "x", "linkedin") that the
+    platforms push to: CHANNELS_WEBHOOK_BASE_URL (or SITE_URL) and its route."""
+    from django.urls import reverse
+
+    base = settings.CHANNELS_WEBHOOK_BASE_URL or settings.SITE_URL
+    return base.rstrip("/") + reverse(f"channels_bot_webhooks:{source}")
+
+
 def client() -> httpx.Client:
     """The process's client; a forked Celery child makes its own (no shared sockets)."""
     global _client, _client_pid

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from channels_bot.rich import Outgoing
 
 LABEL = "Instagram"
+# The account's webhook fields (`POST /me/subscribed_apps`), as services/connect.py subscribes them.
+INSTAGRAM_FIELDS = "messages,messaging_postbacks,messaging_seen,message_reactions"
 
 
 def graph_url(path: str) -> str:
@@ -73,3 +75,12 @@ class InstagramLoginClient:
 
     def take_thread_back(self, channel: ConnectedChannel, recipient_id: str) -> None:
         return None
+
+    def subscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """`POST /me/subscribed_apps` with the account's token."""
+        http.graph_call("POST", graph_url("me/subscribed_apps"), label=self.label, headers=self._auth(channel),
+                        params={"subscribed_fields": INSTAGRAM_FIELDS})  # fmt: skip
+
+    def unsubscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """`DELETE /me/subscribed_apps`: the account stops sending our app its events."""
+        http.graph_call("DELETE", graph_url("me/subscribed_apps"), label=self.label, headers=self._auth(channel))

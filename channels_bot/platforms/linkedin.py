@@ -7,6 +7,12 @@ organization's posts (LinkedIn has no messaging API for Pages).
 `LinkedIn-Version` and `X-Restli-Protocol-Version: 2.0.0`. The answer is 201
 with the new comment's id in `x-restli-id`. Choices go as numbered text.
 
+Webhooks: `PUT /rest/eventSubscriptions/(developerApplication:<app URN>,user:<admin
+URN>,entity:<organization URN>,eventType:ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS)`
+with `{"webhook": <our URL>}`, and `DELETE` of the same key at disconnect. The
+admin is the member whose token the channel holds (the `roleAssignee` of their
+organization ACL); the URNs inside the key are URL-encoded (Rest.li 2.0).
+
 The reply target comes from SendContext: `reply_to_comment` (the customer's
 comment URN, `urn:li:comment:(urn:li:activity:9,77)`, whose activity is the
 `object`) and `source_post` (the post URN in the path); a comment on the post
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
 
 LABEL = "LinkedIn"
 COMMENT_TEXT_MAX = 1250  # LinkedIn's comment length (unverified, conservative)
+EVENT_TYPE = "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS"
 _COMMENT_URN = re.compile(r"^urn:li:comment:\((?P<object>urn:li:[A-Za-z]+:[^,]+),(?P<id>[^)]+)\)$")
 
 
@@ -89,6 +96,32 @@ def reply_body(channel: ConnectedChannel, text: str, context: SendContext) -> tu
     return post or match.group("object"), body
 
 
+def admin_urn(access_token: str, organization_id: str) -> str:
+    """The member URN of the token's holder, an approved administrator of the organization."""
+    wanted = organization_urn(organization_id)
+    acls = http.body_of(call(access_token, "GET", "rest/organizationAcls",
+                             params={"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"}))  # fmt: skip
+    for element in acls.get("elements") or []:
+        if str(element.get("organization") or element.get("organizationTarget") or "") == wanted:
+            member = str(element.get("roleAssignee") or "")
+            if member.startswith("urn:li:person:"):
+                return member
+    raise PlatformError("LinkedIn does not list this member as an administrator of the organization.",
+                        failure=Failure.PERMANENT, code="not_admin")  # fmt: skip
+
+
+def subscription_path(admin: str, organization_id: str) -> str:
+    if not settings.LINKEDIN_APP_ID:
+        raise PlatformError("LinkedIn webhooks need LINKEDIN_APP_ID (the developer application's id).",
+                            failure=Failure.PERMANENT, code="not_configured")  # fmt: skip
+    app = f"urn:li:developerApplication:{settings.LINKEDIN_APP_ID}"
+    key = ",".join([
+        f"developerApplication:{quote(app, safe='')}", f"user:{quote(admin, safe='')}",
+        f"entity:{quote(organization_urn(organization_id), safe='')}", f"eventType:{EVENT_TYPE}",
+    ])  # fmt: skip
+    return f"rest/eventSubscriptions/({key})"
+
+
 class LinkedInClient:
     label = LABEL
 
@@ -122,3 +155,13 @@ class LinkedInClient:
 
     def take_thread_back(self, channel: ConnectedChannel, recipient_id: str) -> None:
         return None
+
+    def subscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """The organization's social actions (comments, mentions) pushed to our endpoint."""
+        admin = admin_urn(channel.access_token, channel.platform_specific_id)
+        call(channel.access_token, "PUT", subscription_path(admin, channel.platform_specific_id),
+             json={"webhook": http.webhook_url("linkedin")})  # fmt: skip
+
+    def unsubscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        admin = admin_urn(channel.access_token, channel.platform_specific_id)
+        call(channel.access_token, "DELETE", subscription_path(admin, channel.platform_specific_id))

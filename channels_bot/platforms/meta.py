@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from channels_bot.models import ConnectedChannel
     from channels_bot.rich import Outgoing
 
+# The page's webhook fields (`POST /{page-id}/subscribed_apps`), as services/connect.py subscribes them.
+PAGE_FIELDS = "messages,messaging_postbacks,message_deliveries,message_reads,message_echoes,messaging_handovers"
 MESSENGER_TEXT_MAX = 2000
 BUTTON_TEMPLATE_TEXT_MAX = 640
 INSTAGRAM_TEXT_MAX_BYTES = 1000
@@ -209,6 +211,23 @@ class MessengerClient:
             "recipient": {"id": recipient_id}, "metadata": "The bot answers again.",
         })  # fmt: skip
 
+    def _page_id(self, channel: ConnectedChannel) -> str:
+        return channel.platform_specific_id
+
+    def subscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """`POST /{page-id}/subscribed_apps` with the page token: our app gets the page's events."""
+        http.graph_call(
+            "POST", self._graph(f"{self._page_id(channel)}/subscribed_apps"), label=self.label,
+            params={"subscribed_fields": PAGE_FIELDS, "access_token": channel.access_token},
+        )  # fmt: skip
+
+    def unsubscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """`DELETE /{page-id}/subscribed_apps`: the page stops sending our app its events."""
+        http.graph_call(
+            "DELETE", self._graph(f"{self._page_id(channel)}/subscribed_apps"), label=self.label,
+            params={"access_token": channel.access_token},
+        )  # fmt: skip
+
 
 class InstagramViaPageClient(MessengerClient):
     """An Instagram business account linked to a Page: `POST /me/messages` with the
@@ -219,6 +238,9 @@ class InstagramViaPageClient(MessengerClient):
 
     def _messages_url(self, channel: ConnectedChannel) -> str:
         return self._graph("me/messages")
+
+    def _page_id(self, channel: ConnectedChannel) -> str:
+        return channel.page_id  # the events of the Instagram account come through its page
 
     def pass_thread_to_inbox(self, channel: ConnectedChannel, recipient_id: str) -> None:
         return None  # the bot stays quiet by itself; no handover call on this route

@@ -5,6 +5,14 @@
 replies or buttons, so choices go as `Outgoing.as_numbered_text()` (an image
 as its link: a DM attachment must be uploaded media).
 
+Webhooks (the Account Activity API): the app's webhook is found in
+`GET /2/webhooks` (or registered with `POST /2/webhooks {"url"}`, which makes X
+send a CRC check) with the app's bearer token (`POST /oauth2/token`,
+client_credentials, Basic X_CONSUMER_KEY:X_CONSUMER_SECRET); the user is
+subscribed with their own token, `POST
+/2/account_activity/webhooks/{id}/subscriptions/all`, and removed with the app
+token, `DELETE /2/account_activity/webhooks/{id}/subscriptions/{user_id}/all`.
+
 Errors: 401 -> the token is refreshed once (under the channel's refresh lock,
 `services.connect.channel_token_refresh`) and the send retried; a second 401
 or a refused refresh is AUTH. 429 is THROTTLED with `retry_after` from
@@ -64,6 +72,43 @@ def token_request(data: dict[str, str]) -> TokenGrant:
     if response.status_code >= 400:
         raise http.oauth_error(response, LABEL)
     return grant_from(http.body_of(response), label=LABEL)
+
+
+def app_bearer() -> str:
+    """The app-only bearer token (client credentials with the consumer key and secret)."""
+    if not (settings.X_CONSUMER_KEY and settings.X_CONSUMER_SECRET):
+        raise PlatformError("X webhooks need X_CONSUMER_KEY and X_CONSUMER_SECRET (the app's API key and secret).",
+                            failure=Failure.PERMANENT, code="not_configured")  # fmt: skip
+    response = http.request(
+        "POST", api_url("oauth2/token"), label=LABEL, data={"grant_type": "client_credentials"},
+        auth=(settings.X_CONSUMER_KEY, settings.X_CONSUMER_SECRET),
+    )  # fmt: skip
+    if response.status_code >= 400:
+        raise http.oauth_error(response, LABEL)
+    token = http.body_of(response).get("access_token")
+    if not token:
+        raise PlatformError("X returned no app bearer token.", failure=Failure.TRANSIENT)
+    return str(token)
+
+
+def app_call(bearer: str, method: str, path: str, **kwargs) -> dict[str, Any]:
+    response = http.request(method, api_url(path), label=LABEL, headers={"Authorization": f"Bearer {bearer}"}, **kwargs)
+    if response.status_code >= 400:
+        raise x_error(response)
+    return http.body_of(response)
+
+
+def webhook_id(bearer: str, *, register: bool) -> str | None:
+    """The id of the app's webhook at our URL; registered when missing and `register`."""
+    url = http.webhook_url("x")
+    listed = app_call(bearer, "GET", "2/webhooks").get("data") or []
+    found = next((str(w["id"]) for w in listed if isinstance(w, dict) and w.get("url") == url and w.get("id")), None)
+    if found or not register:
+        return found
+    created = (app_call(bearer, "POST", "2/webhooks", json={"url": url}).get("data") or {}).get("id")
+    if not created:
+        raise PlatformError("X registered the webhook but returned no id.", failure=Failure.PERMANENT)
+    return str(created)
 
 
 class XClient:
@@ -134,3 +179,22 @@ class XClient:
 
     def take_thread_back(self, channel: ConnectedChannel, recipient_id: str) -> None:
         return None
+
+    def subscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """The app's webhook (registered if needed), then this user subscribed to it."""
+        hook = webhook_id(app_bearer(), register=True)
+        path = f"2/account_activity/webhooks/{hook}/subscriptions/all"
+        # A channel being connected has a token issued a moment ago: nothing to refresh yet.
+        call = self._call if channel._state.adding else self._authorized
+        data = call(channel, "POST", path)
+        if (data.get("data") or {}).get("subscribed") is False:
+            raise PlatformError("X did not subscribe the profile to the webhook.", failure=Failure.PERMANENT)
+
+    def unsubscribe_webhooks(self, channel: ConnectedChannel) -> None:
+        """This user removed from the app's webhook (nothing to do when there is none)."""
+        bearer = app_bearer()
+        hook = webhook_id(bearer, register=False)
+        if hook is None:
+            return
+        user_id = channel.platform_specific_id
+        app_call(bearer, "DELETE", f"2/account_activity/webhooks/{hook}/subscriptions/{user_id}/all")

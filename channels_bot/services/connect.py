@@ -12,8 +12,11 @@ Flows (the views in `connect/views.py` call these; only owners and admins may):
 - Instagram Login: code -> 1 h token -> 60-day token (`ig_exchange_token`),
   `token_expires_at` stored; refreshed by the beat task before it expires.
 - X: OAuth 2.0 with PKCE (S256) and `offline.access` (a refresh token); only
-  when CHANNELS_X_ENABLED.
-- LinkedIn: OAuth, then the admin picks one of the organizations they administer.
+  when CHANNELS_X_ENABLED. The profile is subscribed to the app's Account
+  Activity webhook (`XClient.subscribe_webhooks`) before it is stored.
+- LinkedIn: OAuth, then the admin picks one of the organizations they
+  administer; its social actions are subscribed (`PUT /rest/eventSubscriptions`)
+  before it is stored.
 
 The OAuth `state` (and the PKCE verifier) live in the server-side session and
 are checked on the callback; a wrong state changes nothing. A page belongs to
@@ -109,9 +112,10 @@ FLOWS: dict[str, Flow] = {
              "Instagram (through a Facebook Page)", ("META_APP_ID", "META_APP_SECRET")),
         Flow("instagram", Platform.INSTAGRAM_BUSINESS, ConnectedChannel.Route.INSTAGRAM_LOGIN,
              "Instagram (Instagram Login)", ("INSTAGRAM_APP_ID", "INSTAGRAM_APP_SECRET")),
-        Flow("x", Platform.TWITTER_PROFILE, ConnectedChannel.Route.X_OAUTH2, "X profile", ("X_CLIENT_ID",)),
+        Flow("x", Platform.TWITTER_PROFILE, ConnectedChannel.Route.X_OAUTH2, "X profile",
+             ("X_CLIENT_ID", "X_CONSUMER_KEY", "X_CONSUMER_SECRET")),
         Flow("linkedin", Platform.LINKEDIN_PAGE, ConnectedChannel.Route.LINKEDIN_OAUTH, "LinkedIn Page",
-             ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET")),
+             ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_APP_ID")),
     )
 }  # fmt: skip
 
@@ -543,6 +547,12 @@ def x_connect(*, account: Account, actor: Membership, code: str, verifier: str) 
     user = XClient().me(grant.access_token)
     if not user.get("id"):
         raise PlatformError("X did not say which profile signed in.", failure=Failure.PERMANENT)
+    # Its events pushed to our webhook before it is stored (as a page's subscribed_apps): a refusal stores nothing.
+    _refuse_foreign(account, Platform.TWITTER_PROFILE, str(user["id"]))
+    XClient().subscribe_webhooks(ConnectedChannel(
+        account=account, platform_type=Platform.TWITTER_PROFILE, platform_specific_id=str(user["id"]),
+        route=ConnectedChannel.Route.X_OAUTH2, access_token=grant.access_token,
+    ))  # fmt: skip
     return channel_connect(
         account=account, actor=actor, platform_type=Platform.TWITTER_PROFILE, platform_specific_id=str(user["id"]),
         channel_name=f"@{user['username']}" if user.get("username") else str(user.get("name") or user["id"]),
@@ -586,6 +596,12 @@ def linkedin_organization_connect(
     if org is None:
         raise InvalidInput("Choose one of the organizations you administer.",
                            fields={"organization_id": ["Not one of your organizations."]})  # fmt: skip
+    _refuse_foreign(account, Platform.LINKEDIN_PAGE, org["id"])  # before subscribing its events
+    pending = ConnectedChannel(
+        account=account, platform_type=Platform.LINKEDIN_PAGE, platform_specific_id=org["id"],
+        route=ConnectedChannel.Route.LINKEDIN_OAUTH, access_token=grant.access_token,
+    )  # fmt: skip
+    client_for(pending).subscribe_webhooks(pending)
     return channel_connect(
         account=account, actor=actor, platform_type=Platform.LINKEDIN_PAGE, platform_specific_id=org["id"],
         channel_name=org["name"], route=ConnectedChannel.Route.LINKEDIN_OAUTH, access_token=grant.access_token,

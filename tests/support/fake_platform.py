@@ -21,6 +21,15 @@ challenge of the authorize URL and the token endpoint checks the verifier
 (S256); access tokens are `X-ACCESS-<n>`, refresh tokens `X-REFRESH-<n>`
 (rotated on each refresh; a used one is refused with `invalid_grant`).
 
+Webhook subscriptions: Meta `POST`/`DELETE /{page}/subscribed_apps` (Instagram
+Login `/me/subscribed_apps`); X's app bearer (`POST /oauth2/token`,
+client_credentials with the consumer key and secret), `GET`/`POST /2/webhooks`
+(https URLs only, one per URL), the user subscribed with their token and removed
+with the app's (`fake.x_webhooks`, `fake.x_subscriptions`); LinkedIn
+`PUT`/`DELETE /rest/eventSubscriptions/(developerApplication:…,user:…,entity:…,eventType:…)`
+with the URNs URL-encoded, for an organization the member administers
+(`fake.li_subscriptions`: organization URN -> webhook URL).
+
 Sends answer as the platforms do: Messenger and Instagram
 `{"recipient_id","message_id"}`, X `{"data":{"dm_conversation_id","dm_event_id"}}`,
 LinkedIn 201 with `x-restli-id`.
@@ -48,6 +57,10 @@ IG_APP_SECRET = "fake-instagram-app-secret"
 X_CLIENT_ID = "fake-x-client-id"
 X_CLIENT_SECRET = "fake-x-client-secret"
 X_CONSUMER_SECRET = "fake-x-consumer-secret"
+X_CONSUMER_KEY = "fake-x-consumer-key"
+X_APP_BEARER = "X-APP-BEARER"
+LINKEDIN_APP_ID = "7700001"
+WEBHOOK_BASE_URL = "https://bot.example.com"  # X registers https webhooks only
 LINKEDIN_CLIENT_ID = "fake-linkedin-client-id"
 LINKEDIN_CLIENT_SECRET = "fake-linkedin-client-secret"
 
@@ -170,8 +183,10 @@ class FakePlatform:
         settings.META_APP_ID, settings.META_APP_SECRET, settings.META_VERIFY_TOKEN = APP_ID, APP_SECRET, VERIFY_TOKEN
         settings.INSTAGRAM_APP_ID, settings.INSTAGRAM_APP_SECRET = IG_APP_ID, IG_APP_SECRET
         settings.X_CLIENT_ID, settings.X_CLIENT_SECRET = X_CLIENT_ID, X_CLIENT_SECRET
-        settings.X_CONSUMER_SECRET = X_CONSUMER_SECRET
+        settings.X_CONSUMER_SECRET, settings.X_CONSUMER_KEY = X_CONSUMER_SECRET, X_CONSUMER_KEY
         settings.LINKEDIN_CLIENT_ID, settings.LINKEDIN_CLIENT_SECRET = LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET
+        settings.LINKEDIN_APP_ID = LINKEDIN_APP_ID
+        settings.CHANNELS_WEBHOOK_BASE_URL = WEBHOOK_BASE_URL
         return self
 
     def reset(self) -> None:
@@ -195,6 +210,12 @@ class FakePlatform:
             self._x_refresh: set[str] = set()
             self._x_access: set[str] = set()
             self._ig_refreshes = itertools.count(1)
+            # Webhook subscriptions: X's registered webhooks ({"id","url","valid"}) and the
+            # (webhook id, user id) pairs subscribed; LinkedIn's subscription keys -> webhook URL;
+            # Meta pages / Instagram accounts (token) with our app subscribed.
+            self.x_webhooks: list[dict[str, Any]] = []
+            self.x_subscriptions: set[tuple[str, str]] = set()
+            self.li_subscriptions: dict[str, str] = {}
 
     # --- scripting ------------------------------------------------------------------------
 
@@ -279,22 +300,36 @@ class FakePlatform:
             ("POST", rf"^{graph}/[^/]+/messages$", "graph.messages", self._graph_send),
             ("POST", rf"^{graph}/[^/]+/pass_thread_control$", "graph.pass_thread", self._success),
             ("POST", rf"^{graph}/[^/]+/take_thread_control$", "graph.take_thread", self._success),
+            ("DELETE", rf"^{graph}/[^/]+/subscribed_apps$", "graph.unsubscribed_apps", self._graph_unsubscribe),
             ("GET", rf"^{graph}/[^/]+$", "graph.profile", self._profile),
             ("POST", rf"^{PREFIXES['INSTAGRAM_TOKEN_URL']}$", "ig.oauth", self._ig_oauth),
             ("GET", rf"^{ig}/access_token$", "ig.exchange", self._ig_exchange),
             ("GET", rf"^{ig}/refresh_access_token$", "ig.refresh", self._ig_refresh),
             ("GET", rf"^{ig}/me$", "ig.me", self._ig_me),
             ("POST", rf"^{ig}/me/subscribed_apps$", "ig.subscribed_apps", self._success),
+            ("DELETE", rf"^{ig}/me/subscribed_apps$", "ig.unsubscribed_apps", self._ig_unsubscribe),
             ("POST", rf"^{ig}/[^/]+/messages$", "ig.messages", self._ig_send),
             ("GET", rf"^{ig}/[^/]+$", "ig.profile", self._profile),
             ("POST", rf"^{x}/2/oauth2/token$", "x.token", self._x_token),
             ("POST", rf"^{x}/2/dm_conversations/with/[^/]+/messages$", "x.dm", self._x_send),
             ("GET", rf"^{x}/2/users/me$", "x.me", self._x_me),
             ("GET", rf"^{x}/2/users/[^/]+$", "x.user", self._x_user),
+            ("POST", rf"^{x}/oauth2/token$", "x.app_token", self._x_app_token),
+            ("GET", rf"^{x}/2/webhooks$", "x.webhooks", self._x_webhooks),
+            ("POST", rf"^{x}/2/webhooks$", "x.webhook_register", self._x_webhook_register),
+            ("POST", rf"^{x}/2/account_activity/webhooks/[^/]+/subscriptions/all$", "x.subscribe", self._x_subscribe),
+            (
+                "DELETE",
+                rf"^{x}/2/account_activity/webhooks/[^/]+/subscriptions/[^/]+/all$",
+                "x.unsubscribe",
+                self._x_unsubscribe,
+            ),
             ("POST", rf"^{PREFIXES['LINKEDIN_OAUTH_URL']}/accessToken$", "linkedin.token", self._li_token),
             ("GET", rf"^{li}/rest/organizationAcls$", "linkedin.acls", self._li_acls),
             ("GET", rf"^{li}/rest/organizations/[^/]+$", "linkedin.organization", self._li_organization),
             ("POST", rf"^{li}/rest/socialActions/[^/]+/comments$", "linkedin.comments", self._li_comment),
+            ("PUT", rf"^{li}/rest/eventSubscriptions/\(.+\)$", "linkedin.subscribe", self._li_subscribe),
+            ("DELETE", rf"^{li}/rest/eventSubscriptions/\(.+\)$", "linkedin.unsubscribe", self._li_unsubscribe),
         ]
         for verb, pattern, name, handler in table:
             if verb == method and re.match(pattern, path):
@@ -344,6 +379,11 @@ class FakePlatform:
             return _graph_error(400, 100, "(#100) param recipient must be non-empty.")
         return 200, {"recipient_id": body["recipient"].get("id"), "message_id": f"m_fake_{next(self._ids):04d}"}, {}
 
+    def _graph_unsubscribe(self, method, path, query, headers, body, form) -> tuple:
+        if not query.get("access_token"):
+            return _graph_error(400, 190, "An active access token must be used to query information.")
+        return 200, {"success": True}, {}
+
     def _profile(self, method, path, query, headers, body, form) -> tuple:
         pid = unquote(path.rsplit("/", 1)[-1])
         if pid not in self.profiles:
@@ -390,6 +430,11 @@ class FakePlatform:
         if not headers.get("Authorization", "").startswith("Bearer IG-"):
             return _graph_error(400, 190, "Invalid OAuth access token.")
         return 200, {"id": "app-scoped-1", **self.ig_user}, {}
+
+    def _ig_unsubscribe(self, method, path, query, headers, body, form) -> tuple:
+        if not headers.get("Authorization", "").startswith("Bearer IG-"):
+            return _graph_error(400, 190, "Invalid OAuth access token.")
+        return 200, {"success": True}, {}
 
     def _ig_send(self, method, path, query, headers, body, form) -> tuple:
         if not headers.get("Authorization", "").startswith("Bearer "):
@@ -483,7 +528,96 @@ class FakePlatform:
             return 200, {"errors": [missing]}, {}
         return 200, {"data": {"id": uid, **self.profiles[uid]}}, {}
 
+    def _x_app_token(self, method, path, query, headers, body, form) -> tuple:
+        expected = "Basic " + base64.b64encode(f"{X_CONSUMER_KEY}:{X_CONSUMER_SECRET}".encode()).decode()
+        if headers.get("Authorization") != expected or form.get("grant_type") != "client_credentials":
+            return 403, {"errors": [{"code": 99, "message": "Unable to verify your credentials"}]}, {}
+        return 200, {"token_type": "bearer", "access_token": X_APP_BEARER}, {}
+
+    @staticmethod
+    def _x_app_ok(headers) -> bool:
+        return headers.get("Authorization") == f"Bearer {X_APP_BEARER}"
+
+    def _x_webhooks(self, method, path, query, headers, body, form) -> tuple:
+        if not self._x_app_ok(headers):
+            return FIXTURES["x_unauthorized"]()
+        return 200, {"data": [dict(w) for w in self.x_webhooks], "meta": {"result_count": len(self.x_webhooks)}}, {}
+
+    def _x_webhook_register(self, method, path, query, headers, body, form) -> tuple:
+        if not self._x_app_ok(headers):
+            return FIXTURES["x_unauthorized"]()
+        url = (body or {}).get("url", "") if isinstance(body, dict) else ""
+        if not url.startswith("https://"):
+            return 400, {"title": "Invalid Request", "status": 400, "detail": "The webhook URL must use https."}, {}
+        if any(w["url"] == url for w in self.x_webhooks):
+            return 400, {"title": "Invalid Request", "status": 400, "detail": "DuplicateUrlFailed"}, {}
+        hook = {"id": f"17800000000000{next(self._ids):05d}", "url": url, "valid": True,
+                "created_at": "2026-01-01T00:00:00.000Z"}  # fmt: skip
+        self.x_webhooks.append(hook)
+        return 200, {"data": dict(hook)}, {}
+
+    def _x_subscribe(self, method, path, query, headers, body, form) -> tuple:
+        if not self._x_bearer_ok(headers):
+            return FIXTURES["x_unauthorized"]()
+        hook = path.split("/")[-3]
+        if not any(w["id"] == hook for w in self.x_webhooks):
+            return 404, {"title": "Not Found Error", "status": 404, "detail": f"Webhook {hook} not found."}, {}
+        self.x_subscriptions.add((hook, self.x_user["id"]))
+        return 200, {"data": {"subscribed": True}}, {}
+
+    def _x_unsubscribe(self, method, path, query, headers, body, form) -> tuple:
+        if not self._x_app_ok(headers):
+            return FIXTURES["x_unauthorized"]()
+        parts = path.split("/")
+        hook, user = parts[-4], parts[-2]
+        if (hook, user) not in self.x_subscriptions:
+            return 404, {"title": "Not Found Error", "status": 404, "detail": "Subscription not found."}, {}
+        self.x_subscriptions.discard((hook, user))
+        return 200, {"data": {"subscribed": False}}, {}
+
     # --- LinkedIn -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def li_subscription_key(path: str) -> dict[str, str]:
+        """The decoded parts of an eventSubscriptions key in `path`."""
+        inner = path.split("/rest/eventSubscriptions/", 1)[1].removeprefix("(").removesuffix(")")
+        return {name: unquote(value) for name, value in (part.split(":", 1) for part in inner.split(","))}
+
+    def _li_key_ok(self, path: str) -> tuple[str, tuple | None]:
+        try:
+            key = self.li_subscription_key(path)
+        except ValueError:
+            return "", (400, {"status": 400, "message": "Malformed key"}, {})
+        expected = {
+            "developerApplication": f"urn:li:developerApplication:{LINKEDIN_APP_ID}",
+            "user": "urn:li:person:admin1", "eventType": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS",
+        }  # fmt: skip
+        orgs = {f"urn:li:organization:{o['id']}" for o in self.organizations}
+        if any(key.get(k) != v for k, v in expected.items()) or key.get("entity") not in orgs:
+            return "", (403, {"status": 403, "message": f"Not allowed to subscribe with key {key}"}, {})
+        return key["entity"], None
+
+    def _li_subscribe(self, method, path, query, headers, body, form) -> tuple:
+        if not self._li_headers_ok(headers):
+            return FIXTURES["linkedin_unauthorized"]()
+        entity, refused = self._li_key_ok(path)
+        if refused:
+            return refused
+        webhook = (body or {}).get("webhook", "") if isinstance(body, dict) else ""
+        if not webhook.startswith("https://"):
+            return 422, {"status": 422, "message": "webhook must be an https URL"}, {}
+        self.li_subscriptions[entity] = webhook
+        return 201, None, {}
+
+    def _li_unsubscribe(self, method, path, query, headers, body, form) -> tuple:
+        if not self._li_headers_ok(headers):
+            return FIXTURES["linkedin_unauthorized"]()
+        entity, refused = self._li_key_ok(path)
+        if refused:
+            return refused
+        if self.li_subscriptions.pop(entity, None) is None:
+            return 404, {"status": 404, "message": "Not Found"}, {}
+        return 204, None, {}
 
     @staticmethod
     def _li_headers_ok(headers) -> bool:
