@@ -334,3 +334,32 @@ def test_x_unsubscribe_without_a_registered_webhook_is_a_no_op_and_a_bad_key_is_
 
     assert fake_platform.calls("x.unsubscribe") == []
     assert (refused.value.failure, refused.value.code) == ("auth", "403")
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CHANNELS_WEBHOOK_BASE_URL", "bot.example.com", "CHANNELS_WEBHOOK_BASE_URL must be an http(s) URL"),
+        ("X_API_URL", "ftp://api.x.com", "X_API_URL must be an http(s) URL, not 'ftp://api.x.com'"),
+        ("LINKEDIN_VERSION", "2025-11", "LINKEDIN_VERSION must be YYYYMM (such as 202511), not '2025-11'"),
+        ("CHANNELS_HTTP_TIMEOUT", "0", "CHANNELS_HTTP_TIMEOUT must be positive, not 0.0"),
+        ("CHANNELS_PRODUCT_MAX_DISTANCE", "3", "CHANNELS_PRODUCT_MAX_DISTANCE is a cosine distance, 0 to 2, not 3.0"),
+    ],
+)
+def test_a_malformed_setting_stops_the_boot(variable, value, message):
+    import os
+    import subprocess
+    import sys
+
+    # when the settings module is imported with the bad value
+    done = subprocess.run(
+        [sys.executable, "-c", "import aiplatform.settings.channels_bot"],
+        env={**os.environ, variable: value}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    # then it refuses, naming the variable
+    assert done.returncode == 1
+    assert f"django.core.exceptions.ImproperlyConfigured: Channel bot settings: {message}" in done.stderr
