@@ -11,16 +11,28 @@ from contextlib import contextmanager
 from django.conf import settings
 
 
+def _disconnect(connection) -> None:
+    """Close the connection and, with psycopg's pool, the alias's pool too.
+
+    The pool is made once per alias from `settings_dict` when it is first used,
+    so a pool left open would keep handing out connections of the role it was
+    made with. Closing it drops its idle connections; a connection another
+    thread still holds is closed when it is returned."""
+    connection.close()
+    if connection.settings_dict.get("OPTIONS", {}).get("pool"):
+        connection.close_pool()
+
+
 @contextmanager
 def as_owner(connection):
     """Reconnect `connection` as the owner role for the block, then back."""
     saved = {k: connection.settings_dict.get(k) for k in ("USER", "PASSWORD")}
-    connection.close()
+    _disconnect(connection)
     connection.settings_dict.update(settings.DATABASE_OWNER)
     try:
         yield
     finally:
-        connection.close()
+        _disconnect(connection)
         connection.settings_dict.update(saved)
 
 

@@ -14,6 +14,13 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# No pool unless DATABASE_POOL_MAX_SIZE is set for the run: the concurrency tests open one
+# real connection per thread (50 at once) to race on row locks, and a pool that wide would
+# keep them all open from one test to the next. tests/tenancy/test_connection_pool_leak.py
+# switches the pool on (its `pooled` fixture) to test the production path.
+if "DATABASE_POOL_MAX_SIZE" not in os.environ:
+    DATABASE_POOL_MAX_SIZE = 0
+    DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {"NAME": "test_aiplatform"}
 # pytest-django's transactional tests empty tables with TRUNCATE; production never grants it.
