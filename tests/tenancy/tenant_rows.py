@@ -53,7 +53,8 @@ def _billing_rows(account: Account, owner) -> None:
     bf.AccountDailyUsageFactory(account=account)
     bf.ApiRequestLogFactory(account=account)
     bf.CostControlFactory(account=account)
-    billing.PlanChange.objects.create(account=account, kind="comp", reason="tenancy seed")
+    with account_context(account.id):
+        billing.PlanChange.objects.create(account=account, kind="comp", reason="tenancy seed")
 
 
 SEEDERS: dict[type, Callable[[Account, object], None]] = {
@@ -82,8 +83,14 @@ SEEDERS: dict[type, Callable[[Account, object], None]] = {
     **{
         model: (lambda account, owner: None)  # filled by channel_bot_rows
         for model in (
-            channels_bot.Customer, channels_bot.Product, channels_bot.Conversation, channels_bot.ConversationMessage,
-            channels_bot.Order, channels_bot.OrderItem, channels_bot.OrderStatusChange, channels_bot.WebhookDelivery,
+            channels_bot.Customer,
+            channels_bot.Product,
+            channels_bot.Conversation,
+            channels_bot.ConversationMessage,
+            channels_bot.Order,
+            channels_bot.OrderItem,
+            channels_bot.OrderStatusChange,
+            channels_bot.WebhookDelivery,
         )
     },  # fmt: skip
     **{

@@ -3,6 +3,7 @@ object, to a member of the first account, by session and by API key, for
 every method, and leaks nothing of it."""
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import NoReverseMatch, resolve, reverse
 
@@ -44,22 +45,30 @@ def _foreign_ids(account: Account) -> dict[type, dict[str, str]]:
     return ids
 
 
-def _route_model(route, sample_id: str) -> type | None:
-    """The model a DRF route's id belongs to (its viewset's queryset), or None
-    when the view does not say (HTML views, plain ViewSets): then every id is tried."""
+def _route_models(route, sample_id: str) -> set[type] | None:
+    """The models whose ids a route can take: a DRF route's viewset queryset model,
+    else the models of the app the view belongs to (a page of one app shows that
+    app's objects); None when neither says (then every id is tried)."""
     try:
         url = reverse(route.name, kwargs={route.kwarg: sample_id})
     except NoReverseMatch:
         return None
-    view_class = getattr(resolve(url).func, "cls", None)
+    func = resolve(url).func
+    view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
     queryset = getattr(view_class, "queryset", None)
-    return queryset.model if queryset is not None else None
+    if queryset is not None:
+        return {queryset.model}
+    app = apps.get_containing_app_config((view_class or func).__module__)
+    models = {m for m in tenant_models() if app is not None and m._meta.app_config is app}
+    return models or None
 
 
 def _ids_for(route, ids: dict[type, dict[str, str]]) -> dict[str, str]:
     every = {label: pk for group in ids.values() for label, pk in group.items()}
-    model = _route_model(route, next(iter(every.values())))
-    return ids.get(model, every) if model is not None else every
+    models = _route_models(route, next(iter(every.values())))
+    if models is None:
+        return every
+    return {label: pk for model in models for label, pk in ids.get(model, {}).items()} or every
 
 
 def _snapshot(account: Account):
