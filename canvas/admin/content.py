@@ -1,0 +1,83 @@
+"""Admin: content pieces and their analyses, scripts, voice and avatar models,
+generated media and the processing queue (inspection; the job actions retry and
+cancel arrive with the queue worker)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from canvas.models import (
+    AvatarModel,
+    ContentAnalysis,
+    ContentPiece,
+    GeneratedContent,
+    GeneratedScript,
+    ProcessingJob,
+    VoiceModel,
+)
+
+
+@admin.register(ContentPiece)
+class ContentPieceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "account", "project", "platform", "content_type", "processing_status", "created_at"]
+    list_filter = ["platform", "content_type", "processing_status", "is_remix"]
+    search_fields = ["title", "source_url", "account__name"]
+    list_select_related = ["account", "project"]
+    readonly_fields = ["account", "project", "creator", "uploaded_by", "version", "deleted_at", "created_at"]
+
+
+@admin.register(ContentAnalysis)
+class ContentAnalysisAdmin(admin.ModelAdmin):
+    list_display = ["content_piece", "account", "analysis_status", "ai_model_used", "analysis_cost_credits"]
+    list_filter = ["analysis_status"]
+    list_select_related = ["content_piece", "account"]
+    readonly_fields = ["account", "content_piece", "analyzed_at", "created_at"]
+
+
+@admin.register(GeneratedScript)
+class GeneratedScriptAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "account", "generation_status", "ai_model_used", "generation_cost_credits"]
+    list_filter = ["generation_status"]
+    list_select_related = ["account"]
+    readonly_fields = ["account", "content_piece", "user", "generated_at", "created_at"]
+
+
+@admin.register(VoiceModel)
+class VoiceModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "version_number", "account", "training_status", "is_active", "quality_score"]
+    list_filter = ["training_status", "is_active"]
+    search_fields = ["name", "account__name"]
+    list_select_related = ["account"]
+    readonly_fields = ["account", "user", "created_at"]
+
+
+@admin.register(AvatarModel)
+class AvatarModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "creation_status", "is_active", "quality_score"]
+    list_filter = ["creation_status", "is_active"]
+    search_fields = ["name", "account__name"]
+    list_select_related = ["account"]
+    readonly_fields = ["account", "user", "created_at"]
+
+
+@admin.register(GeneratedContent)
+class GeneratedContentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "account", "content_type", "generation_status", "generation_cost_credits"]
+    list_filter = ["content_type", "generation_status"]
+    list_select_related = ["account"]
+    readonly_fields = ["account", "project", "user", "script", "voice_model", "avatar_model", "created_at"]
+
+
+@admin.register(ProcessingJob)
+class ProcessingJobAdmin(admin.ModelAdmin):
+    list_display = ["job_type", "account", "status", "priority", "attempts", "max_attempts", "scheduled_at"]
+    list_filter = ["job_type", "status"]
+    search_fields = ["account__name", "task_id"]
+    list_select_related = ["account"]
+    readonly_fields = [
+        "account", "user", "job_type", "job_data", "status", "attempts", "started_at", "completed_at",
+        "error_message", "estimated_credits", "actual_credits", "task_id", "progress", "created_at", "updated_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
