@@ -1,7 +1,8 @@
 """Signed Messenger deliveries per second and time to the 200, through the real
 webhook endpoint, against a bare Django view in the same process.
 
-`python -m tests.bench webhooks [--rounds 5] [--seconds 3] [--connections 8] [--rate 300] [--load-seconds 10] [--keep]`
+`python -m tests.bench webhooks [--rounds 5] [--seconds 3] [--connections 8] [--rate 300] [--load-seconds 10]
+[--pool N] [--conn-max-age S] [--keep]`
 
 * server: one real uvicorn process serving `aiplatform.asgi:application` (as
   `bin/dev` does) with a bench-only URLconf: the project's URLs plus
@@ -19,8 +20,17 @@ reference and candidate interleaved for `--rounds` rounds, order flipped every
 round; open loop at `--rate` deliveries/s for `--load-seconds` (latency from the
 scheduled send time, so queueing counts); 10 replays of one delivery, then the
 queued `delivery_process` tasks run by this process (the worker's code) and the
-answers enqueued on the broker counted. The last line is one JSON object (see
-/work/shared/BENCHMARKS.md).
+answers enqueued on the broker counted. The server's PostgreSQL connections are
+sampled every 50 ms throughout (`pg_stat_activity`, client backends of the
+database) and the peak of each case reported beside its 5xx count. The last line
+is one JSON object (see /work/shared/BENCHMARKS.md).
+
+The server runs with the project's database settings: psycopg's pool
+(`DATABASE_POOL_MAX_SIZE`, default 20; `--pool N` sets it) or, with `--pool 0`, a
+connection per request thread kept `--conn-max-age` seconds (Django's ASGI
+handler runs each request's sync code in a thread of its own, so a connection
+kept past its request is never used again: `--pool 0 --conn-max-age 60` shows
+what the platform did before the pool, PostgreSQL refusing connections at load).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -53,13 +64,6 @@ if os.environ.get(SERVER_ROLE) == "server":
     from aiplatform.settings.local import *  # noqa: F403
 
     ROOT_URLCONF = __name__
-    if os.environ.get("WEBHOOKS_BENCH_POOL"):
-        # psycopg's pool (Django 5.1+): the per-request threads borrow from a bounded
-        # set of open connections instead of opening one each (needs psycopg-pool).
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # noqa: F405
-            "min_size": 4, "max_size": int(os.environ["WEBHOOKS_BENCH_POOL"]), "timeout": 30,
-        }  # fmt: skip
 
     def __getattr__(name: str):
         """The URLconf, built when Django first resolves a URL (apps are ready by then)."""
@@ -82,21 +86,23 @@ if os.environ.get(SERVER_ROLE) == "server":
 # --- lifecycle ----------------------------------------------------------------------------------
 
 
-def _env(data_dir: Path) -> dict[str, str]:
+def _env(data_dir: Path, pool: int | None, conn_max_age: int) -> dict[str, str]:
+    """The server's (and this process's) environment; the pool's size unless the
+    settings' default (None), the connection age only without a pool (0)."""
     from tests.bench._chat_stack import base_env
 
-    # Django's ASGI handler runs each request's sync code in a thread of its own, so a
-    # reused connection (CONN_MAX_AGE > 0) is never reused there: every request opens
-    # one and leaves it open, and PostgreSQL runs out of slots within seconds at load.
-    # 0 (open and close per request) is the configuration that survives; override
-    # with WEBHOOKS_BENCH_CONN_MAX_AGE to see the other.
-    conn_max_age = os.environ.get("WEBHOOKS_BENCH_CONN_MAX_AGE", "0")
-    return {**base_env(data_dir), **SECRETS, "DATABASE_CONN_MAX_AGE": conn_max_age}
+    env = {**base_env(data_dir), **SECRETS}
+    if pool is not None:
+        env["DATABASE_POOL_MAX_SIZE"] = str(pool)
+        if pool == 0:
+            env["DATABASE_CONN_MAX_AGE"] = str(conn_max_age)
+    return env
 
 
 class Server:
-    def __init__(self, data_dir: Path, keep: bool) -> None:
+    def __init__(self, data_dir: Path, keep: bool, pool: int | None = None, conn_max_age: int = 0) -> None:
         self.data_dir, self.keep = data_dir, keep
+        self.env = _env(data_dir, pool, conn_max_age)
         self.port = 0
         self.process: subprocess.Popen | None = None
 
@@ -104,7 +110,9 @@ class Server:
         from tests.bench._chat_stack import raise_fd_limit
 
         raise_fd_limit()
-        os.environ.update(_env(self.data_dir))
+        for name in ("DATABASE_POOL_MAX_SIZE", "DATABASE_CONN_MAX_AGE"):
+            os.environ.pop(name, None)  # only what this run asks for
+        os.environ.update(self.env)
         import django
 
         django.setup()
@@ -140,7 +148,7 @@ class Server:
         from tests.bench._chat_stack import free_port, raise_fd_limit
 
         self.port = free_port()
-        env = {**os.environ, **_env(self.data_dir), SERVER_ROLE: "server", "DJANGO_SETTINGS_MODULE": __name__}
+        env = {**os.environ, **self.env, SERVER_ROLE: "server", "DJANGO_SETTINGS_MODULE": __name__}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "aiplatform.asgi:application", "--host", "127.0.0.1",
              "--port", str(self.port), "--lifespan", "off", "--no-access-log", "--log-level", "warning"],
@@ -185,6 +193,51 @@ class Server:
             from aiplatform import embedded
 
             embedded.stop(settings.DATA_DIR)
+
+
+# --- the database's connections ---------------------------------------------------------------------
+
+
+class ConnectionSampler:
+    """Counts the database's client connections every `every` s on a connection of its
+    own (opened first, so it is there even when PostgreSQL refuses new ones; not counted)."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        import psycopg
+        from django.db import connection
+
+        params = connection.get_connection_params()
+        params.pop("pool", None)
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        self.conn = psycopg.connect(**params, autocommit=True)
+        self.every = every
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ConnectionSampler:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        sql = ("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+               "AND datname = current_database() AND pid <> pg_backend_pid()")  # fmt: skip
+        while not self._stop.is_set():
+            self.samples.append((time.perf_counter(), self.conn.execute(sql).fetchone()[0]))
+            self._stop.wait(self.every)
+
+    def peak(self, since: float) -> int:
+        return max((n for t, n in self.samples if t >= since), default=0)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.conn.close()
+
+
+def _errors(statuses: dict[int, int]) -> int:
+    return sum(n for status, n in statuses.items() if status >= 500)
 
 
 # --- the broker -----------------------------------------------------------------------------------
@@ -392,45 +445,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=300.0, help="offered deliveries/s of the open-loop case")
     parser.add_argument("--load-seconds", type=float, default=10.0)
     parser.add_argument("--keep", action="store_true", help="keep the data and the embedded servers afterwards")
-    parser.add_argument("--pool", type=int, default=0,
-                        help="serve with psycopg's connection pool of this size (needs psycopg-pool); 0: the "
-                             "project's settings with DATABASE_CONN_MAX_AGE=0")  # fmt: skip
+    parser.add_argument("--pool", type=int, default=None,
+                        help="DATABASE_POOL_MAX_SIZE of the server (default: the setting's default); 0: no pool, "
+                             "a connection per request thread kept --conn-max-age seconds")  # fmt: skip
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=0,
+        help="DATABASE_CONN_MAX_AGE with --pool 0 (60: what the platform did before the pool)",
+    )
     args = parser.parse_args(argv)
-    if args.pool:
-        os.environ["WEBHOOKS_BENCH_POOL"] = str(args.pool)
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     data_dir = Path(os.environ.get("AIPLATFORM_DATA_DIR", str(REPO / ".data" / "bench-webhooks")))
-    with Server(data_dir, args.keep) as server:
+    with Server(data_dir, args.keep, args.pool, args.conn_max_age) as server:
+        from django.conf import settings
+
+        pool_size, conn_max_age = settings.DATABASE_POOL_MAX_SIZE, settings.DATABASES["default"]["CONN_MAX_AGE"]
+        _line("settings", pool_max_size=pool_size, conn_max_age=conn_max_age)
         account_id = server.build()
         server.start()
         per_round = int(args.seconds * 3000) + 100  # more than the server can take in a round
-        # warm-up: both paths, every lazy import and connection made
-        asyncio.run(closed_loop(server.port, bare_requests(300), args.connections, 1.0))
-        asyncio.run(closed_loop(server.port, hook_requests(300, "warm"), args.connections, 1.0))
-        purge_queue()
-        bare_rates, hook_rates, ratios, hook_p99s, cpu = [], [], [], [], {"bare": [], "hook": []}
-        for r in range(args.rounds):
-            order = ("bare", "hook") if r % 2 == 0 else ("hook", "bare")
-            got = {}
-            for side in order:
-                requests = bare_requests(per_round) if side == "bare" else hook_requests(per_round, f"r{r}")
-                before = server.cpu_seconds()
-                got[side] = asyncio.run(closed_loop(server.port, requests, args.connections, args.seconds))
-                cpu[side].append(1000 * (server.cpu_seconds() - before) / max(got[side]["n"], 1))
-                _line(f"closed_loop_{side}", round=r, **got[side])
-                purge_queue()
-            bare_rates.append(got["bare"]["rate"])
-            hook_rates.append(got["hook"]["rate"])
-            hook_p99s.append(got["hook"]["p99_ms"])
-            ratios.append(got["hook"]["rate"] / got["bare"]["rate"])
-        loads = {}
-        for side in ("bare", "hook"):
-            n = int(args.rate * args.load_seconds)
-            requests = bare_requests(n) if side == "bare" else hook_requests(n, "load")
-            loads[side] = asyncio.run(open_loop(server.port, requests, args.rate))
-            _line(f"open_loop_{side}", **loads[side])
+        with ConnectionSampler() as db:
+            # warm-up: both paths, every lazy import and connection made
+            asyncio.run(closed_loop(server.port, bare_requests(300), args.connections, 1.0))
+            asyncio.run(closed_loop(server.port, hook_requests(300, "warm"), args.connections, 1.0))
             purge_queue()
+            bare_rates, hook_rates, ratios, hook_p99s, cpu = [], [], [], [], {"bare": [], "hook": []}
+            errors, peaks = {"closed": 0, "open": 0}, {"closed": 0, "open": 0}
+            for r in range(args.rounds):
+                order = ("bare", "hook") if r % 2 == 0 else ("hook", "bare")
+                got = {}
+                for side in order:
+                    requests = bare_requests(per_round) if side == "bare" else hook_requests(per_round, f"r{r}")
+                    before, since = server.cpu_seconds(), time.perf_counter()
+                    got[side] = asyncio.run(closed_loop(server.port, requests, args.connections, args.seconds))
+                    cpu[side].append(1000 * (server.cpu_seconds() - before) / max(got[side]["n"], 1))
+                    peak = db.peak(since)
+                    _line(f"closed_loop_{side}", round=r, **got[side], db_connections_peak=peak)
+                    errors["closed"] += _errors(got[side]["statuses"])
+                    peaks["closed"] = max(peaks["closed"], peak)
+                    purge_queue()
+                bare_rates.append(got["bare"]["rate"])
+                hook_rates.append(got["hook"]["rate"])
+                hook_p99s.append(got["hook"]["p99_ms"])
+                ratios.append(got["hook"]["rate"] / got["bare"]["rate"])
+            loads = {}
+            for side in ("bare", "hook"):
+                n = int(args.rate * args.load_seconds)
+                requests = bare_requests(n) if side == "bare" else hook_requests(n, "load")
+                since = time.perf_counter()
+                loads[side] = asyncio.run(open_loop(server.port, requests, args.rate))
+                peak = db.peak(since)
+                _line(f"open_loop_{side}", **loads[side], db_connections_peak=peak)
+                errors["open"] += _errors(loads[side]["statuses"])
+                peaks["open"] = max(peaks["open"], peak)
+                purge_queue()
         replay_messages, replay_answers = replay_case(server.port, account_id)
     value, reference = statistics.median(hook_rates), statistics.median(bare_rates)
     result = {
@@ -443,6 +513,9 @@ def main(argv: list[str] | None = None) -> int:
         "server_cpu_ms_per_delivery": round(statistics.median(cpu["hook"]), 3),
         "server_cpu_ms_per_bare_request": round(statistics.median(cpu["bare"]), 3),
         "replay_messages": replay_messages, "replay_answers": replay_answers,
+        "pool_max_size": pool_size, "conn_max_age": conn_max_age,
+        "db_connections_peak_closed_loop": peaks["closed"], "db_connections_peak_open_loop": peaks["open"],
+        "errors_5xx_closed_loop": errors["closed"], "errors_5xx_open_loop": errors["open"],
     }  # fmt: skip
     print(json.dumps(result))
     return 0
