@@ -113,6 +113,8 @@ def project_update(
 ) -> Project:
     """Change what an editor may change: title, description, the board's view."""
     project_require(actor, project, ProjectPermission.EDITOR)
+    if project.is_archived:
+        raise Conflict("This project is archived: restore it to change it.")
     changes: dict[str, Any] = {}
     if title is not _UNSET:
         changes["title"] = _text(title, field="title", limit=TITLE_MAX, required=True)

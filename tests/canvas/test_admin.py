@@ -33,9 +33,8 @@ def test_an_operator_adds_a_creator_typed_with_its_at_sign(operator):
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:2000]
     creator = Creator.objects.get()
-    assert (creator.username, creator.platform, creator.category, creator.is_verified, creator.scrape_frequency_hours) == (
-        "ChefMina", "tiktok", category, True, 6
-    )  # fmt: skip
+    saved = (creator.username, creator.platform, creator.category, creator.is_verified, creator.scrape_frequency_hours)
+    assert saved == ("ChefMina", "tiktok", category, True, 6)
 
 
 def test_an_operator_adds_a_category(operator):

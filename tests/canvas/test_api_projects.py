@@ -197,8 +197,10 @@ def test_the_owner_manages_collaborators(api_client, tenants, board, dan, vera):
         c["user"]["email"]: c["id"]
         for c in api_client.get(f"/api/v1/project-collaborators/?project={board.pk}").json()["results"]
     }
-    assert api_client.patch(f"/api/v1/project-collaborators/{rows['dan@example.com']}/",
-                            {"permission_level": "owner"}, format="json").json()["permission_level"] == "owner"  # fmt: skip
+    promoted = api_client.patch(
+        f"/api/v1/project-collaborators/{rows['dan@example.com']}/", {"permission_level": "owner"}, format="json"
+    )
+    assert promoted.json()["permission_level"] == "owner"
     assert api_client.delete(f"/api/v1/project-collaborators/{rows['vera@example.com']}/").status_code == 204
     assert _state(tenants.a)[0][4] == [
         ("alice@example.com", "viewer"), ("bob@example.com", "owner"), ("dan@example.com", "owner"),
