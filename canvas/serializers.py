@@ -9,7 +9,7 @@ from .models import AccountFollowedCreator, Creator, CreatorCategory, Platform, 
 from .models.projects import ProjectPermission
 
 
-class UserRefSerializer(serializers.Serializer):
+class CanvasUserSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     email = serializers.EmailField(read_only=True)
     name = serializers.CharField(source="display_name", read_only=True)
@@ -65,7 +65,7 @@ class FollowedCreatorSerializer(CreatorSerializer):
 
 class FollowSerializer(serializers.ModelSerializer):
     creator = FollowedCreatorSerializer(read_only=True)
-    followed_by = UserRefSerializer(read_only=True, allow_null=True)
+    followed_by = CanvasUserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = AccountFollowedCreator
@@ -81,8 +81,8 @@ class FollowCreateSerializer(serializers.Serializer):
 
 
 class ProjectSerializer(serializers.ModelSerializer):
-    created_by = UserRefSerializer(read_only=True, allow_null=True)
-    last_accessed_by = UserRefSerializer(read_only=True, allow_null=True)
+    created_by = CanvasUserSerializer(read_only=True, allow_null=True)
+    last_accessed_by = CanvasUserSerializer(read_only=True, allow_null=True)
     my_permission = serializers.SerializerMethodField(help_text="owner, editor or viewer: what you may do.")
     collaborator_count = serializers.IntegerField(read_only=True)
 
@@ -119,8 +119,8 @@ class ProjectQuerySerializer(serializers.Serializer):
 
 
 class CollaboratorSerializer(serializers.ModelSerializer):
-    user = UserRefSerializer(read_only=True)
-    added_by = UserRefSerializer(read_only=True, allow_null=True)
+    user = CanvasUserSerializer(read_only=True)
+    added_by = CanvasUserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ProjectCollaborator
