@@ -5,6 +5,7 @@ app, within their plan's creator limit)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, Q
 
 from canvas.models import AccountFollowedCreator, Creator, CreatorCategory
@@ -37,6 +38,7 @@ class CreatorAdmin(admin.ModelAdmin):
     list_select_related = ["category"]
     readonly_fields = ["last_scraped_at", "created_at", "updated_at"]
     ordering = ["platform", "username"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a typed "tiktok.com/@x" is https
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(follows_total=Count("follows", filter=Q(follows__is_active=True)))
