@@ -1,3 +1,4 @@
+from accounts.models import Role
 from accounts.selectors import memberships_for_user
 
 
@@ -8,6 +9,8 @@ def active_account(request):
     return {
         "active_account": request.account,
         "active_role": request.account_role,
+        # Role-dependent bits of the layout ask this, not rank numbers.
+        "can_manage_account": request.account_role.at_least(Role.ADMIN),
         # Lazy: evaluated only by templates that show the switcher.
         "my_memberships": memberships_for_user(user),
     }
