@@ -122,7 +122,7 @@ from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=1)  # kept open even when idle
 DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=20)  # per process; 0: no pool
 DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)  # seconds to wait for a free one
-if DATABASE_POOL_MAX_SIZE < 0 or not 0 <= DATABASE_POOL_MIN_SIZE <= max(DATABASE_POOL_MAX_SIZE, 0):
+if DATABASE_POOL_MAX_SIZE < 0 or DATABASE_POOL_MIN_SIZE < 0 or 0 < DATABASE_POOL_MAX_SIZE < DATABASE_POOL_MIN_SIZE:
     raise ImproperlyConfigured(
         "DATABASE_POOL_MIN_SIZE and DATABASE_POOL_MAX_SIZE must satisfy 0 <= min <= max "
         f"(got {DATABASE_POOL_MIN_SIZE} and {DATABASE_POOL_MAX_SIZE}; max 0 turns the pool off)"
