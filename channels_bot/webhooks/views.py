@@ -49,7 +49,15 @@ class Endpoint:
     signature_valid: Callable[[str, bytes, str | None], bool]
 
 
-META = Endpoint(WebhookSource.META, "Meta", "META_APP_SECRET", "X-Hub-Signature-256", signatures.meta_signature_valid)
+def _meta_signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """Meta signs with the app secret; an app using Instagram Login signs its
+    Instagram webhooks with the Instagram app secret: either one is ours."""
+    return signatures.meta_signature_valid(secret, body, header) or bool(
+        settings.INSTAGRAM_APP_SECRET and signatures.meta_signature_valid(settings.INSTAGRAM_APP_SECRET, body, header)
+    )
+
+
+META = Endpoint(WebhookSource.META, "Meta", "META_APP_SECRET", "X-Hub-Signature-256", _meta_signature_valid)
 X = Endpoint(WebhookSource.X, "X", "X_CONSUMER_SECRET", "x-twitter-webhooks-signature", signatures.x_signature_valid)
 LINKEDIN = Endpoint(
     WebhookSource.LINKEDIN, "LinkedIn", "LINKEDIN_CLIENT_SECRET", "X-LI-Signature", signatures.linkedin_signature_valid

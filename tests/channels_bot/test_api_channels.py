@@ -103,7 +103,7 @@ def test_a_member_cannot_change_or_disconnect_a_channel(api_client, tenants, pag
     assert (stored.is_active, stored.access_token, stored.auth_state) == (True, "EAAG-SECRET-PAGE-TOKEN", "ok")
 
 
-def test_disconnect_erases_the_tokens_and_keeps_the_history(api_client, tenants, page):
+def test_disconnect_erases_the_tokens_and_keeps_the_history(api_client, tenants, page, fake_platform):
     # given the page has a customer with an order
     OrderFactory(customer=CustomerFactory(channel=page))
     api_client.force_login(tenants.alice)

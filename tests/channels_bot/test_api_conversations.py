@@ -105,7 +105,7 @@ def test_messages_are_the_thread_first_to_last(api_client, tenants, inbox):
     assert body["results"][0]["sender_type"] == "CUSTOMER"
 
 
-def test_a_member_answers_as_an_agent(api_client, tenants, inbox):
+def test_a_member_answers_as_an_agent(api_client, tenants, inbox, fake_platform):
     # given bob, a member, and Lee who wrote 5 minutes ago
     api_client.force_login(tenants.bob)
 

@@ -158,6 +158,21 @@ def test_the_signature_covers_the_raw_bytes_not_the_parsed_json(client, webhook_
     assert deliveries() == []
 
 
+def test_an_instagram_login_delivery_signed_with_the_instagram_app_secret_is_accepted(client, webhook_settings):
+    # given Instagram Login's own app secret, and a delivery signed with it
+    webhook_settings.INSTAGRAM_APP_SECRET = "instagram-login-secret"
+    body = b'{"object": "instagram", "entry": []}'
+
+    # when
+    signed = sign_meta(body, "instagram-login-secret")
+    accepted = raw_post(client, "/webhooks/meta/", body, HTTP_X_HUB_SIGNATURE_256=signed)
+    forged = raw_post(client, "/webhooks/meta/", body, HTTP_X_HUB_SIGNATURE_256=sign_meta(body, "someone-else"))
+
+    # then
+    assert (accepted.status_code, forged.status_code) == (200, 403)
+    assert len(deliveries()) == 1
+
+
 @pytest.mark.parametrize("variant", ["prefixed", "bare", "header-prefixed"])
 def test_linkedin_accepts_both_documented_signature_variants(client, webhook_settings, variant, answers,
                                                               django_capture_on_commit_callbacks):  # fmt: skip
