@@ -11,12 +11,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.tenancy.drf import TenantViewSet
 from aiplatform.api.pagination import PageNumberPagination
+from aiplatform.api.parsers import JSONParser
 
 from . import selectors as sel
 from . import serializers as s

@@ -7,12 +7,13 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.tenancy.drf import TenantAPIView, TenantViewSet
 from aiplatform.api.pagination import PageNumberPagination
+from aiplatform.api.parsers import JSONParser
 
 from . import serializers as s
 from .models import DecisionUnit, Document
