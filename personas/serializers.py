@@ -77,23 +77,9 @@ class PersonaKnowledgeSerializer(serializers.Serializer):
     decision_units = PersonaUnitSerializer(many=True)
 
 
-class UuidListField(serializers.ListField):
-    """A list of UUIDs whose item errors come flat ("Item 2: Must be a valid UUID."),
-    as the API's error shape expects, rather than DRF's nested {index: [...]}."""
-
-    child = serializers.UUIDField()
-
-    def run_child_validation(self, data):
-        try:
-            return super().run_child_validation(data)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError(
-                [f"Item {index + 1}: {' '.join(map(str, errors))}" for index, errors in exc.detail.items()]
-            )
-
-
 class PersonaKnowledgeWriteSerializer(serializers.Serializer):
-    decision_units = UuidListField(
+    decision_units = serializers.ListField(
+        child=serializers.UUIDField(),
         max_length=MAX_PERSONA_UNITS,
         help_text="Ids of the active account's decision units; replaces the set. Duplicates count once.",
     )

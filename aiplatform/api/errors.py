@@ -39,6 +39,29 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
+def flatten_fields(detail: dict) -> dict[str, list[str]]:
+    """DRF's nested field errors as one level with dotted paths: a list item's error
+    ({"unit_ids": {0: [...]}}) is "unit_ids.0", a nested object's field in a list
+    ({"items": [{}, {}, {"quantity": [...]}]}) is "items.2.quantity"."""
+    fields: dict[str, list[str]] = {}
+
+    def walk(node, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, dict | list):
+                    walk(item, f"{path}.{index}")
+                else:
+                    fields.setdefault(path, []).append(str(item))
+        else:
+            fields.setdefault(path, []).append(str(node))
+
+    walk(detail, "")
+    return fields
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
@@ -59,7 +82,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         message = "Some fields are invalid." if isinstance(detail, dict) else _flatten(detail)
         if isinstance(detail, dict):
-            fields = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+            fields = flatten_fields(detail)
             if list(fields) == ["non_field_errors"]:
                 message = " ".join(fields.pop("non_field_errors"))
         code = "validation_error"

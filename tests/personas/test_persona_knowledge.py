@@ -230,7 +230,7 @@ def test_an_api_key_capped_at_viewer_reads_but_cannot_change(api_client, tenants
     [
         ({"decision_units": "not-a-list"}, {"decision_units": ['Expected a list of items but got type "str".']}),
         ({"decision_units": ["nope", MISSING, "1234"]},
-         {"decision_units": ["Item 1: Must be a valid UUID.", "Item 3: Must be a valid UUID."]}),
+         {"decision_units.0": ["Must be a valid UUID."], "decision_units.2": ["Must be a valid UUID."]}),
         ({"decision_units": None}, {"decision_units": ["This field may not be null."]}),
         ({}, {"decision_units": ["This field is required."]}),
         ({"decision_units": [MISSING] * 101}, {"decision_units": ["Ensure this field has no more than 100 elements."]}),
