@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
+handler400 = "aiplatform.api.errors.bad_request"
 handler404 = "aiplatform.api.errors.page_not_found"

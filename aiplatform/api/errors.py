@@ -1,6 +1,13 @@
 """Every API error has the shape {"error": {"code", "message", "fields"?}}."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
@@ -19,6 +26,7 @@ _CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    413: "request_too_large",
     415: "unsupported_media_type",
     429: "rate_limited",
 }
@@ -62,7 +70,20 @@ def flatten_fields(detail: dict) -> dict[str, list[str]]:
     return fields
 
 
+def _suspicious_body(exc: SuspiciousOperation) -> tuple[int, dict] | None:
+    """Django's guards on the request body (raised when the view first reads it), as
+    the API's 413/400 instead of Django's HTML 400 page."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return 413, error_body("request_too_large", f"The request body exceeds the limit of {limit} bytes.")
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return 400, error_body("bad_request", str(exc))
+    return None
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, SuspiciousOperation) and (refused := _suspicious_body(exc)):
+        return Response(refused[1], status=refused[0])
     if isinstance(exc, ServiceError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         data = error_body(exc.code, exc.message, exc.fields)
@@ -95,6 +116,16 @@ def exception_handler(exc, context):
             code = "not_authenticated"
     headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
     return Response(error_body(code, message, fields), status=response.status_code, headers=headers)
+
+
+def bad_request(request, exception):
+    """Django's 400 handler: a body guard tripped outside a DRF view still answers
+    in the API's shape under /api/; HTML pages keep Django's page."""
+    if request.path.startswith("/api/"):
+        refused = _suspicious_body(exception) if isinstance(exception, SuspiciousOperation) else None
+        status, body = refused or (400, error_body("bad_request", "Bad request."))
+        return JsonResponse(body, status=status)
+    return defaults.bad_request(request, exception)
 
 
 def page_not_found(request, exception):

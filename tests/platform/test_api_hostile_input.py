@@ -197,3 +197,39 @@ def test_invitations_reject_a_bad_choice_filter(alice, tenants):
     # then it is 400 naming status
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["status"]
+
+
+def test_the_400_handler_answers_json_under_api_and_html_elsewhere(settings):
+    # given Django's 400 handler (a body guard tripped outside a DRF view)
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent  # noqa: PLC0415
+    from django.test import RequestFactory  # noqa: PLC0415
+
+    from aiplatform.api.errors import bad_request  # noqa: PLC0415
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    factory = RequestFactory()
+
+    # when it renders an oversized body, too many fields, and an oversized form page
+    too_big = bad_request(factory.post("/api/v1/anything/"), RequestDataTooBig("too big"))
+    too_many = bad_request(
+        factory.post("/api/v1/anything/"),
+        TooManyFieldsSent("The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."),
+    )
+    page = bad_request(factory.post("/chats/"), RequestDataTooBig("too big"))
+
+    # then the API ones are JSON in the documented shape and the page is Django's
+    assert (too_big.status_code, json.loads(too_big.content)) == (
+        413,
+        {"error": {"code": "request_too_large", "message": "The request body exceeds the limit of 2048 bytes."}},
+    )
+    assert (too_many.status_code, json.loads(too_many.content)) == (
+        400,
+        {
+            "error": {
+                "code": "bad_request",
+                "message": "The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS.",
+            }
+        },
+    )
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
