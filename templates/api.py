@@ -30,6 +30,8 @@ LANG_PARAM = OpenApiParameter("lang", str, enum=["en", "ko"], required=False, de
 
 
 class LanguageMixin:
+    extra_query_params = ("lang",)  # accepted beside the filters (aiplatform.api.filters)
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["lang"] = selectors.language_of(self.request, self.request.query_params.get("lang"))

@@ -178,6 +178,23 @@ def test_transactions_reject_a_filter_they_cannot_use(alice, tenants, query, fie
     assert list(error["fields"]) == [field]
 
 
+def test_an_unknown_transaction_filter_lists_the_usable_ones(alice, tenants):
+    # when the ledger is filtered by a parameter it does not have
+    response = alice.get("/api/v1/transactions/?created_after=2026-01-01&page=1")
+
+    # then the error names it and says which filters exist
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": "validation_error",
+            "message": "Some fields are invalid.",
+            "fields": {
+                "created_after": ["Unknown filter. Filters here: created_from, created_to, date_from, date_to, type."]
+            },
+        }
+    }
+
+
 def test_results_reject_an_unknown_filter_but_accept_lang_and_paging(alice, tenants):
     # when the results are listed with an unknown filter
     bad = alice.get("/api/v1/results/?created_after=2026-01-01")

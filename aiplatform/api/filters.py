@@ -1,0 +1,51 @@
+"""The API's filter backend: a query parameter a list cannot use is a 400 naming it.
+
+django-filter already refuses a value its form cannot parse (`?created_from=notadate`);
+it silently ignores a parameter it does not know (`?created_after=...`), so a typo
+answers the unfiltered list. This backend refuses both, through the one error handler."""
+
+from django_filters import rest_framework as filters
+from django_filters import utils
+from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
+
+
+def _param_names(name: str, widget) -> set[str]:
+    """The query parameters one form field reads: its name, or its widgets' suffixed names."""
+    suffixes = getattr(widget, "suffixes", None)  # django-filter's SuffixedMultiWidget
+    if suffixes:
+        return {f"{name}_{suffix}" if suffix else name for suffix in suffixes}
+    subnames = getattr(widget, "widgets_names", None)  # Django's MultiWidget
+    if subnames:
+        return {f"{name}{subname}" for subname in subnames}
+    return {name}
+
+
+class DjangoFilterBackend(filters.DjangoFilterBackend):
+    """Views may accept parameters of their own beside the filters with
+    `extra_query_params = ("lang",)`; pagination and `format` are always accepted."""
+
+    raise_exception = True
+
+    def known_params(self, view, filterset) -> set[str]:
+        known = {api_settings.URL_FORMAT_OVERRIDE, *getattr(view, "extra_query_params", ())}
+        paginator = getattr(view, "paginator", None)
+        for attr in ("page_query_param", "page_size_query_param", "limit_query_param", "offset_query_param"):
+            if value := getattr(paginator, attr, None):
+                known.add(value)
+        for name, field in filterset.form.fields.items():
+            known |= _param_names(name, field.widget)
+        return known
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        known = self.known_params(view, filterset)
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            usable = ", ".join(sorted(filterset.form.fields))
+            raise ValidationError({name: [f"Unknown filter. Filters here: {usable}."] for name in unknown})
+        if not filterset.is_valid():
+            raise utils.translate_validation(filterset.errors)
+        return filterset.qs
