@@ -22,7 +22,7 @@ def _param_names(name: str, widget) -> set[str]:
 
 
 class DjangoFilterBackend(filters.DjangoFilterBackend):
-    """Views may accept parameters of their own beside the filters with
+    """On list routes. Views may accept parameters of their own beside the filters with
     `extra_query_params = ("lang",)`; pagination and `format` are always accepted."""
 
     raise_exception = True
@@ -41,8 +41,10 @@ class DjangoFilterBackend(filters.DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
+        # Lists only: a detail route (retrieve, rate/) is no search and ignores what it does not read.
         known = self.known_params(view, filterset)
-        unknown = [name for name in request.query_params if name not in known]
+        is_list = not getattr(view, "detail", False)
+        unknown = [name for name in request.query_params if name not in known] if is_list else []
         if unknown:
             usable = ", ".join(sorted(filterset.form.fields))
             raise ValidationError({name: [f"Unknown filter. Filters here: {usable}."] for name in unknown})

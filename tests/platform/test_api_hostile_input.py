@@ -250,3 +250,15 @@ def test_the_400_handler_answers_json_under_api_and_html_elsewhere(settings):
     )
     assert page.status_code == 400
     assert page["Content-Type"].startswith("text/html")
+
+
+def test_a_detail_route_ignores_parameters_it_does_not_read(alice, tenants):
+    # given one ledger row
+    fund(tenants.a, "10")
+    row = alice.get("/api/v1/transactions/").json()["results"][0]
+
+    # when it is read with a parameter that is no filter
+    response = alice.get(f"/api/v1/transactions/{row['id']}/?created_after=x")
+
+    # then it is the row, as before
+    assert (response.status_code, response.json()["id"]) == (200, row["id"])
