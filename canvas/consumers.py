@@ -189,6 +189,14 @@ class CanvasConsumer(AsyncJsonWebsocketConsumer):
 
     # --- client frames ---------------------------------------------------------------
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        try:
+            content = await self.decode_json(text_data) if text_data is not None else None
+        except ValueError:
+            await self.send_json(error_frame(InvalidInput("Frames are JSON text.", code="bad_frame")))
+            return
+        await self.receive_json(content)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         op_id = content.get("op_id") if kind == "op" else None

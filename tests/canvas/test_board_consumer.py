@@ -223,6 +223,25 @@ async def test_bad_input_gets_an_error_frame_with_fields(tenants, board):
     await bob.disconnect()
 
 
+async def test_malformed_frames_get_an_error_and_the_socket_stays_open(tenants, board):
+    # given
+    project, folder = board
+    bob, _ = await open_board(tenants.bob, project.pk)
+
+    # when
+    await bob.send_to(text_data="{not json")
+    await bob.send_json_to(["op"])
+    await bob.send_json_to({"type": "cursor", "x": "left", "y": 0})
+
+    # then each gets an error, and the socket still works
+    codes = [(await receive_type(bob, "error"))["code"] for _ in range(3)]
+    assert codes == ["bad_frame", "unknown_frame", "validation_error"]
+    await bob.send_json_to({"type": "op", "op_id": "ok", "op": "move", "kind": "folder", "id": str(folder.pk),
+                            "version": 1, "x": 1, "y": 1})  # fmt: skip
+    assert (await receive_type(bob, "applied"))["node"]["version"] == 2
+    await bob.disconnect()
+
+
 async def test_outsider_cannot_connect(tenants, board):
     # given carol of account B, and a project id that does not exist
     project, _ = board
