@@ -23,3 +23,4 @@ urlpatterns = [
 
 handler400 = "aiplatform.api.errors.bad_request"
 handler404 = "aiplatform.api.errors.page_not_found"
+handler500 = "aiplatform.api.errors.server_error"

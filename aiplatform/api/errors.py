@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aiplatform.errors import RateLimited, ServiceError
+from aiplatform.requestid import current_request_id
 
 _CODES = {
     400: "validation_error",
@@ -133,3 +134,15 @@ def page_not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """Django's 500 handler: an unexpected error under /api/ answers in the API's shape
+    with the request id that the server log line of the exception carries too (never
+    an HTML page, never a traceback); HTML pages keep the 500.html page."""
+    if request.path.startswith("/api/"):
+        request_id = getattr(request, "request_id", None) or current_request_id()
+        body = error_body("server_error", "An unexpected error occurred; quote the request id when reporting it.")
+        body["error"]["request_id"] = request_id
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)
