@@ -87,7 +87,10 @@ def shutoff_lift(*, account: Account, actor: Membership) -> CostControl:
 
 
 def _owner_emails(account: Account) -> list[str]:
-    return list(Membership.objects.for_account(account).filter(role=Role.OWNER).values_list("user__email", flat=True))
+    """Owners who want notification emails (no preferences row: the default, on)."""
+    owners = Membership.objects.for_account(account).filter(role=Role.OWNER)
+    owners = owners.exclude(user__preferences__email_notifications=False)
+    return list(owners.order_by("user__email").values_list("user__email", flat=True))
 
 
 def _send(emails: list[str], subject: str, body: str) -> None:

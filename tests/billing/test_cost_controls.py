@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from accounts.models import Role
 from accounts.tenancy.context import account_context
 from aiplatform.ai import gateway
 from aiplatform.errors import Forbidden, InvalidInput
@@ -18,6 +19,7 @@ from billing.services.controls import (
     spend_check,
 )
 from billing.services.usage import usage_record
+from tests.accounts.factories import MembershipFactory, UserFactory, UserPreferencesFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +107,21 @@ def test_alerts_and_the_automatic_shutoff_count_charged_credits_only(tenants, dj
     assert spend_check(account=tenants.a) == []
     assert mail.outbox == []
     ai_call_guard(account=tenants.a)
+
+
+def test_spend_alerts_skip_owners_who_turned_notifications_off(tenants, django_capture_on_commit_callbacks):
+    # given A has three owners: alice turned notifications off, dave left them on, erin has no preferences
+    UserPreferencesFactory(user=tenants.alice, email_notifications=False)
+    dave = UserFactory(email="dave@example.com")
+    UserPreferencesFactory(user=dave, email_notifications=True)
+    MembershipFactory(account=tenants.a, user=dave, role=Role.OWNER)
+    MembershipFactory(account=tenants.a, user=UserFactory(email="erin@example.com"), role=Role.OWNER)
+    cost_control_update(account=tenants.a, actor=tenants.alice_membership, daily_limit="10")
+
+    # when spending passes the daily limit
+    with django_capture_on_commit_callbacks(execute=True):
+        _spend(tenants, "11")
+
+    # then the alert went to dave and erin only
+    assert [m.to for m in mail.outbox] == [["dave@example.com", "erin@example.com"]]
+    assert "over its daily limit of 10.0000" in mail.outbox[0].body
