@@ -24,6 +24,7 @@ from .models import (
     PaymentCustomer,
     Plan,
     PlanChange,
+    Reservation,
     Subscription,
     TopUpRule,
     UsageRecord,
@@ -295,3 +296,23 @@ class CostControlAdmin(admin.ModelAdmin):
     search_fields = ["account__name"]
     list_select_related = ["account"]
     autocomplete_fields = ["account"]
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    """What holds credits: a held reservation counts in the wallet's `reserved` until it
+    is settled (charged by its transaction), released or expired. Written only by
+    billing/services/reservations.py."""
+
+    list_display = ["created_at", "account", "amount", "status", "type", "reference", "expires_at", "closed_at",
+                    "transaction"]  # fmt: skip
+    list_filter = ["status", "type", "expires_at"]
+    search_fields = ["account__name", "account__id", "id", "reference_id", "reference_type"]
+    list_select_related = ["account", "transaction"]
+    date_hierarchy = "created_at"
+    fields = ["account", "amount", "status", "type", "actor", "reference_type", "reference_id", "created_at",
+              "expires_at", "closed_at", "transaction"]  # fmt: skip
+
+    @admin.display(description="reference", ordering="reference_id")
+    def reference(self, obj: Reservation) -> str:
+        return f"{obj.reference_type}:{obj.reference_id}" if obj.reference_type else obj.reference_id
