@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.templatetags.static import static
 from django.utils import timezone
 
 from accounts.models import Account, Membership, Role
@@ -31,7 +33,14 @@ from channels_bot.rich import Button, Card, Outgoing, QuickReply
 
 DEMO_TOKEN = "demo-token-not-a-real-page-token"
 DEMO_PERSONA = "Logistics Strategy"
-IMG = "https://picsum.photos/seed/{}/400/300"
+# Shipped with the app, so the demo shows its pictures offline too.
+PRODUCT_IMAGE = "channels_bot/demo/product.svg"
+PHOTO_IMAGE = "channels_bot/demo/photo.svg"
+
+
+def _image(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{static(path)}"
+
 
 ACME_PRODUCTS = [
     ("Pallet stretch wrap 500 mm", "WRAP-500", "19.90", "Cast stretch film, 23 µm, 300 m roll. Fits hand dispensers."),
@@ -81,7 +90,7 @@ def _products(account: Account, owner: Membership, rows: list[tuple[str, str, st
         if product is None:
             product = product_create(
                 account=account, actor=owner, name=name, sku=sku, price=Decimal(price), currency=currency,
-                description=description, image_url=IMG.format(sku.lower()),
+                description=description, image_url=_image(PRODUCT_IMAGE),
             )  # fmt: skip
         found[sku] = product
     return found
@@ -188,7 +197,7 @@ def _seed_acme(account: Account) -> DemoResult:
         d = _Thread(page, daniel, start=now - timedelta(minutes=12), needs_human=True, unread_count=2)
         d.customer_says("Do you give discounts for 40 pallet trucks?")
         d.we_send("BOT", Outgoing(text="I'll ask a colleague: an agent will reply here shortly."), state="read")
-        d.customer_image(IMG.format("warehouse-floor"), minutes=5)
+        d.customer_image(_image(PHOTO_IMAGE), minutes=5)
         d.customer_says("This is our warehouse, for the size.", minutes=0.5)
 
         # Sofia: an older thread an agent took over, with an answer the platform refused.
