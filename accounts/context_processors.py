@@ -1,4 +1,6 @@
-from accounts.models import Role
+from django.core.exceptions import ObjectDoesNotExist
+
+from accounts.models import Role, UserPreferences
 from accounts.selectors import memberships_for_user
 
 
@@ -14,3 +16,18 @@ def active_account(request):
         # Lazy: evaluated only by templates that show the switcher.
         "my_memberships": memberships_for_user(user),
     }
+
+
+def theme(request):
+    """The signed-in user's theme (light, dark or system) for <html data-theme>.
+    Their preferences came with the query that loaded them (accounts.locale)."""
+    user = getattr(request, "user", None)
+    choice = UserPreferences.Theme.SYSTEM
+    if user is not None and user.is_authenticated:
+        try:
+            choice = user.preferences.theme
+        except ObjectDoesNotExist:
+            pass
+    if choice not in UserPreferences.Theme.values:
+        choice = UserPreferences.Theme.SYSTEM
+    return {"theme": choice}

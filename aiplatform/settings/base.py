@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.active_account",
+                "accounts.context_processors.theme",
                 "billing.context_processors.credits",
             ],
         },

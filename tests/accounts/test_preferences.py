@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -92,3 +93,42 @@ def test_reading_the_time_zone_costs_no_query(client, tenants):
     assert len(with_prefs) == 1
     assert 'FROM "accounts_user" LEFT OUTER JOIN "accounts_userpreferences"' in with_prefs[0]
     assert len(sql) == DASHBOARD_QUERIES, sql
+
+
+def _html_tag(html: str) -> str:
+    return html[html.index("<html") : html.index(">", html.index("<html")) + 1]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "system"])
+def test_every_page_carries_the_users_theme(client, tenants, theme):
+    # given alice chose `theme`
+    UserPreferencesFactory(user=tenants.alice, theme=theme)
+    client.force_login(tenants.alice)
+
+    # when she opens the dashboard
+    html = client.get("/dashboard/").content.decode()
+
+    # then <html> carries it
+    assert _html_tag(html) == f'<html lang="en" data-theme="{theme}">'
+
+
+def test_without_a_choice_the_page_follows_the_system_theme(client, tenants):
+    # given an anonymous visitor, and bob who has no preferences
+    # when each opens a page
+    anonymous = client.get("/accounts/login/").content.decode()
+    client.force_login(tenants.bob)
+    bob = client.get("/dashboard/").content.decode()
+
+    # then both follow the system's theme
+    assert _html_tag(anonymous) == '<html lang="en" data-theme="system">'
+    assert _html_tag(bob) == '<html lang="en" data-theme="system">'
+
+
+def test_the_stylesheet_honours_an_explicit_theme_and_the_system_one():
+    # given the app stylesheet
+    css = (settings.BASE_DIR / "aiplatform" / "static" / "css" / "app.css").read_text()
+
+    # then it has the system rule and one rule per explicit theme
+    assert "@media (prefers-color-scheme: dark)" in css
+    assert ":root[data-theme=light] { color-scheme:light;" in css
+    assert ":root[data-theme=dark] { color-scheme:dark;" in css
