@@ -6,6 +6,7 @@ then talks to the websocket (`ws/chats/<id>/`) and the REST API
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,7 @@ class ChatPageView(TenantViewMixin, View):
             streaming = str(answer.pk) if answer else None
         sessions = list(sessions_for_user(self.account, request.user)[:SIDEBAR_SIZE])
         personas = list(personas_visible_to(self.account))
+        picked = session.persona_id if session else _default_persona_id(request.user, personas)
         data = {
             "session": session_dict(session) if session else None,
             "messages": branch,
@@ -46,8 +48,17 @@ class ChatPageView(TenantViewMixin, View):
             "urls": {"api": "/api/v1/chat-sessions/", "page": reverse("chats:index"), "ws": "/ws/chats/"},
         }
         return render(request, "chats/chat.html", {
-            "chat": session, "sessions": sessions, "personas": personas, "chat_data": data,
+            "chat": session, "sessions": sessions, "personas": personas, "chat_data": data, "picked_persona_id": picked,
         })  # fmt: skip
+
+
+def _default_persona_id(user, personas: list) -> object | None:
+    """The user's default persona (UserPreferences), when this account can see it."""
+    try:
+        default = user.preferences.default_persona_id
+    except ObjectDoesNotExist:
+        return None
+    return default if any(p.pk == default for p in personas) else None
 
 
 class NewChatView(TenantViewMixin, View):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from accounts.tenancy.context import account_context
 from chats.models import ChatSession
+from tests.accounts.factories import UserPreferencesFactory
 from tests.chats.factories import ChatSessionFactory, conversation
+from tests.personas.factories import PersonaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +66,6 @@ def test_the_picker_starts_a_chat_and_opens_it(client, tenants, persona):
 
 
 def test_the_picker_refuses_a_foreign_persona(client, tenants, chat_model):
-    from tests.personas.factories import PersonaFactory
-
     foreign = PersonaFactory(account=tenants.b, created_by=tenants.carol)
     client.force_login(tenants.alice)
 
@@ -79,3 +80,50 @@ def test_the_nav_links_to_chats(client, tenants):
     client.force_login(tenants.alice)
 
     assert '<a href="/chats/">Chats</a>' in client.get("/dashboard/").content.decode()
+
+
+def _selected_options(html: str) -> list[str]:
+    """The selected options of the persona picker."""
+    start = html.index('<select id="persona-select"')
+    picker = html[start : html.index("</select>", start)]
+    return re.findall(r'<option value="([^"]+)" selected>', picker)
+
+
+def test_a_new_chat_preselects_the_users_default_persona(client, tenants, persona):
+    # given alice's default persona is Bea, the second of A's personas
+    bea = PersonaFactory(account=tenants.a, created_by=tenants.alice, name="Bea")
+    UserPreferencesFactory(user=tenants.alice, default_persona_id=bea.pk)
+    client.force_login(tenants.alice)
+
+    # when she opens the chat page
+    html = client.get("/chats/").content.decode()
+
+    # then the picker has Bea selected, and only Bea
+    assert _selected_options(html) == [str(bea.pk)]
+
+
+def test_a_default_persona_the_account_cannot_see_is_not_preselected(client, tenants, persona):
+    # given alice's default persona belongs to account B
+    foreign = PersonaFactory(account=tenants.b, created_by=tenants.carol, name="Carl")
+    UserPreferencesFactory(user=tenants.alice, default_persona_id=foreign.pk)
+    client.force_login(tenants.alice)
+
+    # when she opens A's chat page
+    html = client.get("/chats/").content.decode()
+
+    # then nothing is preselected and B's persona is not offered
+    assert _selected_options(html) == []
+    assert str(foreign.pk) not in html
+
+
+def test_an_open_chat_keeps_its_own_persona_selected(client, tenants, chat):
+    # given alice's default persona is Bea, and she opens a chat with Ada
+    bea = PersonaFactory(account=tenants.a, created_by=tenants.alice, name="Bea")
+    UserPreferencesFactory(user=tenants.alice, default_persona_id=bea.pk)
+    client.force_login(tenants.alice)
+
+    # when
+    html = client.get(f"/chats/{chat.pk}/").content.decode()
+
+    # then the chat's persona is the selected one
+    assert _selected_options(html) == [str(chat.persona_id)]
