@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Role
-from accounts.tenancy.drf import TenantRolePermission, TenantViewSet
+from accounts.tenancy.drf import ActiveAccountMixin, TenantViewSet
 
 from . import selectors as sel
 from . import serializers as s
@@ -46,24 +46,9 @@ def _query(serializer_class, request) -> dict:
     return {k: v for k, v in query.validated_data.items() if v is not None and v != ""}
 
 
-class PlatformDirectoryViewSet(viewsets.GenericViewSet):
+class PlatformDirectoryViewSet(ActiveAccountMixin, viewsets.GenericViewSet):
     """Base of views over platform rows (not the account's) that still need an
     active account: reads for any member, writes by the view's `write_role`."""
-
-    permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
-    read_role: Role = Role.VIEWER
-    write_role: Role = Role.MEMBER
-
-    @property
-    def account(self):
-        return self.request._request.account
-
-    @property
-    def membership(self):
-        return self.request._request.membership
-
-    def required_role(self) -> Role:
-        return self.read_role if self.request.method in permissions.SAFE_METHODS else self.write_role
 
 
 class CreatorCategoryViewSet(PlatformDirectoryViewSet, mixins.ListModelMixin):

@@ -79,8 +79,11 @@ class SignedInUserOnly(permissions.BasePermission):
         return request.auth is None or request.method in permissions.SAFE_METHODS
 
 
-class TenantAPIView(APIView):
-    """Base of API views over one tenant resource that is not a list (a wallet, a plan)."""
+class ActiveAccountMixin:
+    """The request's active account and role check, for API views that are not
+    over a list of tenant rows: one tenant resource (a wallet, a plan), or
+    platform rows that still need an active account (a directory). Reads need
+    `read_role`, writes `write_role`."""
 
     permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
     read_role: Role = Role.VIEWER
@@ -96,3 +99,7 @@ class TenantAPIView(APIView):
 
     def required_role(self) -> Role:
         return self.read_role if self.request.method in permissions.SAFE_METHODS else self.write_role
+
+
+class TenantAPIView(ActiveAccountMixin, APIView):
+    """Base of API views over one tenant resource that is not a list (a wallet, a plan)."""
