@@ -9,11 +9,21 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.conf import settings
 
+from accounts.language import language_for_signup
 from accounts.models import User
+from accounts.selectors import landing_membership
 from accounts.services.accounts import user_onboard
+from accounts.tenancy.context import user_context
+from accounts.tenancy.middleware import SESSION_KEY
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def new_user(self, request):
+        # A sign-up (form or social) speaks the language its browser asked for.
+        user = super().new_user(request)
+        user.locale = language_for_signup(request)
+        return user
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
@@ -29,6 +39,17 @@ class AccountAdapter(DefaultAccountAdapter):
             if exc.code == "too_many_login_attempts":
                 raise ImmediateHttpResponse(respond_429(request))
             raise
+
+    def login(self, request, user):
+        super().login(request, user)
+        # An account chosen in this session (an invitation just accepted) wins.
+        if SESSION_KEY in request.session:
+            return
+        # The request began signed out: its tenant context names no user yet.
+        with user_context(user.pk):
+            landing = landing_membership(user)
+        if landing is not None:
+            request.session[SESSION_KEY] = str(landing.account_id)
 
     def get_login_redirect_url(self, request):
         nxt = request.session.pop("invitation_next", None)

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
+from .admin_flags import AppSettingAdminMixin
 from .models import Account, ApiKey, AppSetting, Invitation, Membership, User, UserPreferences, UserProfile
 
 
@@ -19,13 +20,15 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["-created_at"]
-    list_display = ["email", "full_name", "role", "is_active", "login_provider", "last_active_at", "created_at"]
+    list_display = [
+        "email", "username", "full_name", "role", "is_active", "login_provider", "last_active_at", "created_at",
+    ]  # fmt: skip
     list_filter = ["role", "is_active", "login_provider", "locale"]
-    search_fields = ["email", "full_name", "business_name"]
+    search_fields = ["email", "username", "full_name", "business_name"]
     readonly_fields = ["created_at", "updated_at", "last_login", "last_active_at"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["full_name", "avatar_url", "locale", "business_name"]}),
+        ("Profile", {"fields": ["full_name", "username", "avatar_url", "locale", "business_name"]}),
         ("Platform", {"fields": ["role", "is_active", "is_superuser", "groups", "user_permissions"]}),
         ("Sign-in", {"fields": ["login_provider", "provider_user_id", "last_login", "last_active_at"]}),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
@@ -114,6 +117,6 @@ class UserPreferencesAdmin(admin.ModelAdmin):
 
 
 @admin.register(AppSetting)
-class AppSettingAdmin(admin.ModelAdmin):
+class AppSettingAdmin(AppSettingAdminMixin, admin.ModelAdmin):
     list_display = ["key", "description", "updated_at"]
     search_fields = ["key", "description"]

@@ -10,7 +10,7 @@ class UserForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["full_name", "avatar_url", "locale", "business_name"]
+        fields = ["full_name", "username", "avatar_url", "locale", "business_name"]
 
 
 class ProfileForm(forms.ModelForm):

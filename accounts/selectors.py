@@ -21,6 +21,13 @@ def memberships_for_user(user: User) -> QuerySet[Membership]:
     )
 
 
+def landing_membership(user: User) -> Membership | None:
+    """Where the user lands after signing in: their first team account (by name), else
+    their personal one. People in a team work there; the personal workspace stays one
+    switch away in the top bar."""
+    return memberships_for_user(user).order_by("account__is_personal", "account__name", "account_id").first()
+
+
 def membership_for_user(user: User, account_id: UUID | str | None) -> Membership | None:
     memberships = memberships_for_user(user)
     if account_id:

@@ -10,6 +10,7 @@ class UserSerializer(serializers.ModelSerializer):
             "id",
             "email",
             "full_name",
+            "username",
             "avatar_url",
             "locale",
             "business_name",
@@ -18,6 +19,16 @@ class UserSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "email", "role", "login_provider", "created_at"]
+
+    def validate_username(self, value: str) -> str:
+        """Unique whatever its case (the database constraint's rule), as a 400."""
+        value = (value or "").strip()
+        taken = User.objects.filter(username__iexact=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if value and taken.exists():
+            raise serializers.ValidationError("This username is taken.")
+        return value
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -73,7 +84,7 @@ class RoleSerializer(serializers.Serializer):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
+    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Invitation

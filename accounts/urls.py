@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import language, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("accounts/switch/", views.account_switch, name="account_switch"),
     path("accounts/new/", views.AccountCreateView.as_view(), name="account_new"),
     path("settings/profile/", views.ProfileView.as_view(), name="settings_profile"),

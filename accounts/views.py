@@ -12,13 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from aiplatform.errors import ServiceError
+from aiplatform.errors import InvalidInput, ServiceError
 from aiplatform.flash import run_and_report
 
 from . import forms
-from .models import ApiKey, Invitation, Membership, Role, UserPreferences, UserProfile
+from .models import Account, ApiKey, Invitation, Membership, Role, UserPreferences, UserProfile
 from .selectors import api_keys_of, invitation_by_token, invitations_of, member_count, members_of, memberships_for_user
-from .services.accounts import account_create
+from .services.accounts import account_create, account_settings_update
 from .services.api_keys import api_key_create, api_key_revoke
 from .services.invitations import invitation_accept, invitation_create, invitation_revoke
 from .services.members import membership_change_role, membership_remove
@@ -115,23 +115,31 @@ class AccountSettingsView(TenantViewMixin, View):
         form = forms.AccountForm(instance=self.account)
         return render(request, "accounts/settings_account.html", {"form": form})
 
+    def error_url(self) -> str:
+        return reverse("settings_account")
+
     def post(self, request):
-        if not request.account_role.at_least(Role.ADMIN):
-            messages.error(request, "Only admins and owners can change the account.")
-            return redirect("settings_account")
-        form = forms.AccountForm(request.POST, instance=self.account)
+        form = forms.AccountForm(request.POST, instance=Account(name=self.account.name))
         if form.is_valid():
-            form.save()
-            messages.success(request, "Account saved.")
-            return redirect("settings_account")
+            try:
+                account_settings_update(account=self.account, actor=self.membership, **form.cleaned_data)
+            except InvalidInput as exc:  # on the form, next to its fields; Forbidden: the 403 page
+                for name, errors in (exc.fields or {}).items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                messages.success(request, "Account saved.")
+                return redirect("settings_account")
         return render(request, "accounts/settings_account.html", {"form": form}, status=400)
 
 
 class MembersView(TenantViewMixin, View):
     def get(self, request, invite_form=None):
         can_manage = request.account_role.at_least(Role.ADMIN)
+        members = list(members_of(self.account))
+        for member in members:  # admins and owners act on nobody ranked above them
+            member.manageable = can_manage and request.account_role.at_least(member.role_enum)
         context = {
-            "members": members_of(self.account),
+            "members": members,
             "invitations": invitations_of(self.account).filter(status=Invitation.Status.PENDING) if can_manage else [],
             "invite_form": invite_form or forms.InviteForm(),
             "roles": Role.choices,

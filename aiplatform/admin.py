@@ -4,8 +4,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aiplatform import ratelimit
+from aiplatform.labels import translate_labels
 
 
 def client_ip(request) -> str:
@@ -13,9 +16,9 @@ def client_ip(request) -> str:
 
 
 class AdminSite(admin.AdminSite):
-    site_header = "aiplatform operations"
-    site_title = "aiplatform admin"
-    index_title = "Back office"
+    site_header = gettext_lazy("aiplatform operations")
+    site_title = gettext_lazy("aiplatform admin")
+    index_title = gettext_lazy("Back office")
 
     def login(self, request, extra_context=None):
         key = f"admin-login:{client_ip(request)}"
@@ -24,7 +27,8 @@ class AdminSite(admin.AdminSite):
             state = ratelimit.peek(key, limit=limit, window=60)
             if not state.allowed:
                 response = HttpResponse(
-                    f"Too many failed sign-in attempts. Try again in {state.retry_after} seconds.",
+                    _("Too many failed sign-in attempts. Try again in %(seconds)s seconds.")
+                    % {"seconds": state.retry_after},
                     status=429,
                     content_type="text/plain",
                 )
@@ -38,3 +42,7 @@ class AdminSite(admin.AdminSite):
 
 class AdminConfig(DjangoAdminConfig):
     default_site = "aiplatform.admin.AdminSite"
+
+    def ready(self) -> None:
+        translate_labels()  # every model is loaded by now: their labels in Korean, no migrations
+        super().ready()

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 
 import redis
-from django.conf import settings
+
+from aiplatform import redis_clients
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,8 @@ class RateLimitResult:
     retry_after: int
 
 
-@lru_cache(maxsize=1)
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    return redis_clients.client("cache")
 
 
 def _key(key: str) -> str:

@@ -29,7 +29,7 @@ def _banner(host: str, port: str) -> str:
         "=" * 64,
         f"  aiplatform is running at {url}",
         f"  operator admin:      {url}/admin/  {DEMO_USERS['operator'][0]}",
-        f"  account owner:       {DEMO_USERS['owner'][0]}",
+        f"  account owner:       {DEMO_USERS['owner'][0]}  (lands in Acme Logistics)",
         f"  member (same acct):  {DEMO_USERS['member'][0]}",
         f"  owner of 2nd acct:   {DEMO_USERS['other'][0]}",
         f"  password (all):      {DEMO_PASSWORD}",
@@ -55,10 +55,9 @@ def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
     _manage("migrate", "--noinput")
-    _manage("seed_demo")
-    _manage("seed_billing_demo")
-    _manage("seed_personas")
-    _manage("seed_channels_demo")
+    # Every app's demo, in order (workspace/management/commands/seed_everything.py lists them;
+    # an app's new seed_*_demo command is picked up there without an edit here).
+    _manage("seed_everything")
 
     py = sys.executable
     manager = Manager(Printer(sys.stdout))

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from canvas import urls_builder as builder_urls
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("auth/", include("allauth.urls")),
@@ -16,8 +18,11 @@ urlpatterns = [
     path("chats/", include("chats.urls")),
     path("inbox/", include("channels_bot.urls")),
     path("canvas/", include("canvas.urls")),
+    path("search/", include("workspace.urls")),
     path("channels/connect/", include("channels_bot.connect.urls")),
     path("webhooks/", include("channels_bot.webhooks.urls")),
+    path("t/", include("canvas.tracking.urls")),  # campaign tracker: collector, email pixel/redirect
+    path("p/", include(builder_urls.hosted_urlpatterns)),  # launched web-builder campaigns (public)
     path("", include("accounts.urls")),
 ]
 

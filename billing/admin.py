@@ -20,6 +20,7 @@ from .models import (
     CostControl,
     CreditPack,
     CreditTransaction,
+    DailyProviderCost,
     Payment,
     PaymentCustomer,
     Plan,
@@ -28,6 +29,7 @@ from .models import (
     Subscription,
     TopUpRule,
     UsageRecord,
+    UserMonthlyUsage,
     Wallet,
     WebhookEvent,
 )
@@ -275,15 +277,40 @@ class UsageRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(AccountDailyUsage)
 class AccountDailyUsageAdmin(ReadOnlyAdmin):
-    list_display = ["stat_date", "account", "total_credits_used", "ai_calls", "tokens_used", "provider_cost"]
+    list_display = ["stat_date", "account", "total_credits_used", "ai_calls", "generations", "tokens_used",
+                    "provider_cost", "projects_created", "content_pieces_added", "scripts_generated",
+                    "voice_generations", "avatar_generations", "storage_used_gb"]  # fmt: skip
     search_fields = ["account__name"]
     list_select_related = ["account"]
     date_hierarchy = "stat_date"
 
 
+@admin.register(UserMonthlyUsage)
+class UserMonthlyUsageAdmin(ReadOnlyAdmin):
+    """Seed 002 `user_usage`: per member per month."""
+
+    list_display = ["month", "account", "user", "ai_credits_used", "provider_cost", "generations", "tokens_used",
+                    "api_calls_made", "campaigns_generated", "storage_bytes_used"]  # fmt: skip
+    search_fields = ["account__name", "user__email", "user__username"]
+    list_select_related = ["account", "user"]
+    date_hierarchy = "month"
+
+
+@admin.register(DailyProviderCost)
+class DailyProviderCostAdmin(ReadOnlyAdmin):
+    """Seed 002 `ai_cost_tracking`: per member per day per provider."""
+
+    list_display = ["date", "account", "user", "provider", "cost", "generations_count", "tokens_used"]
+    list_filter = ["provider"]
+    search_fields = ["account__name", "user__email"]
+    list_select_related = ["account", "user"]
+    date_hierarchy = "date"
+
+
 @admin.register(ApiRequestLog)
 class ApiRequestLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "account", "request_type", "endpoint", "status_code", "response_time_ms"]
+    list_display = ["created_at", "account", "request_type", "endpoint", "status_code", "response_time_ms",
+                    "tokens_used", "credits_cost", "error_message"]  # fmt: skip
     list_filter = ["status_code", "request_type"]
     search_fields = ["account__name", "endpoint"]
     list_select_related = ["account"]

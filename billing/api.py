@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status
@@ -14,13 +13,11 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.tenancy.drf import TenantAPIView, TenantViewSet
-from aiplatform.errors import InvalidInput
 
 from . import serializers as s
 from .filters import TransactionFilter
 from .models import CreditPack, CreditTransaction, Payment, Plan, TopUpRule
 from .services.controls import cost_control_for, cost_control_update, shutoff_engage, shutoff_lift
-from .services.idempotency import claim_key, fingerprint, remember
 from .services.ledger import wallet_for
 from .services.limits import plan_usage
 from .services.subscriptions import subscription_change, subscription_for
@@ -97,21 +94,14 @@ class TopUpViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def create(self, request):
-        from .services.payments import checkout_start
+        from .services.payments import credit_purchase
 
         data = s.TopUpCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        pack = CreditPack.objects.filter(code=data.validated_data["pack"], is_active=True).first()
-        if pack is None:
-            raise InvalidInput("There is no such credit pack.", fields={"pack": ["Choose an available pack."]})
-        key = request.headers.get("Idempotency-Key")
-        with transaction.atomic():
-            if key:
-                first = claim_key(self.account.id, key, fingerprint("top_up", pack=pack.code))
-                if first is not None:
-                    return Response(self.get_serializer(first.payment).data, status=status.HTTP_201_CREATED)
-            payment = checkout_start(account=self.account, actor=request.user, pack=pack)
-            remember(self.account.id, key, payment_id=payment.id)
+        payment = credit_purchase(
+            account=self.account, actor=request.user, pack_code=data.validated_data["pack"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )  # fmt: skip
         return Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -52,7 +53,13 @@ class DevCheckoutView(TenantViewMixin, View):
             messages.error(request, exc.message)
         else:
             if payment.kind == Payment.Kind.SUBSCRIPTION:
-                messages.success(request, f"Payment received: you are on the {payment.plan.name} plan.")
+                messages.success(
+                    request, gettext("Payment received: you are on the %(plan)s plan.") % {"plan": payment.plan.name}
+                )
                 return redirect("billing:usage")
-            messages.success(request, f"Payment received: {payment.credits.normalize():f} credits were added.")
+            messages.success(
+                request,
+                gettext("Payment received: %(credits)s credits were added.")
+                % {"credits": f"{payment.credits.normalize():f}"},
+            )
         return redirect(WALLET_PATH)

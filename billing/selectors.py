@@ -11,7 +11,17 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Account
-from billing.models import CostControl, CreditPack, CreditTransaction, Payment, PaymentCustomer, Plan, TopUpRule
+from billing.models import (
+    CostControl,
+    CreditPack,
+    CreditTransaction,
+    DailyProviderCost,
+    Payment,
+    PaymentCustomer,
+    Plan,
+    TopUpRule,
+    UserMonthlyUsage,
+)
 
 SPEND_TYPES = (CreditTransaction.Type.USE, CreditTransaction.Type.CHAT_BURN)
 
@@ -92,3 +102,52 @@ def cost_control_of(account: Account) -> CostControl:
 def active_shutoff_of(account: Account) -> CostControl | None:
     """The engaged emergency shut-off, if any (read-only: never creates the row)."""
     return CostControl.objects.for_account(account).filter(shutoff_active=True).select_related("shutoff_by").first()
+
+
+@dataclass(frozen=True)
+class MemberMonth:
+    """One member's usage this month (seed 002 `user_usage`)."""
+
+    user_label: str
+    credits: Decimal
+    provider_cost: Decimal
+    generations: int
+    tokens: int
+    api_calls: int
+    campaigns: int = 0
+    storage_bytes: int = 0
+
+
+def member_usage_of(account: Account, month: date | None = None) -> list[MemberMonth]:
+    """Per-member usage of the month (first day; this month by default), highest credits first."""
+    month = (month or timezone.now().date()).replace(day=1)
+    rows = (
+        UserMonthlyUsage.objects.filter(account=account, month=month)
+        .select_related("user")
+        .order_by("-ai_credits_used", "user__email")
+    )
+    return [
+        MemberMonth(
+            user_label=row.user.username or row.user.email,
+            credits=row.ai_credits_used,
+            provider_cost=row.provider_cost,
+            generations=row.generations,
+            tokens=row.tokens_used,
+            api_calls=row.api_calls_made,
+            campaigns=row.campaigns_generated,
+            storage_bytes=row.storage_bytes_used,
+        )  # fmt: skip
+        for row in rows
+    ]
+
+
+def provider_costs_of(account: Account, *, days: int) -> list[dict]:
+    """Per day per provider over the last `days` days (seed 002 `ai_cost_tracking`,
+    summed over members): date, provider, cost (USD), generations, tokens; newest first."""
+    since = timezone.now().date() - timedelta(days=days - 1)
+    return list(
+        DailyProviderCost.objects.filter(account=account, date__gte=since)
+        .values("date", "provider")
+        .annotate(cost=Sum("cost"), generations=Sum("generations_count"), tokens=Sum("tokens_used"))
+        .order_by("-date", "provider")
+    )

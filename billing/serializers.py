@@ -13,7 +13,7 @@ class WalletSerializer(serializers.ModelSerializer):
 
 
 class TransactionSerializer(serializers.ModelSerializer):
-    actor = serializers.EmailField(source="actor.email", read_only=True, default=None)
+    actor = serializers.EmailField(source="actor.email", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = CreditTransaction
@@ -44,14 +44,14 @@ class PlanSerializer(serializers.ModelSerializer):
 class LimitUsageSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()
-    used = serializers.IntegerField()
+    used = serializers.FloatField(help_text="Counted; storage in GB to two places.")
     limit = serializers.IntegerField()
     percent = serializers.IntegerField()
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
     plan = PlanSerializer(read_only=True)
-    scheduled_plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    scheduled_plan = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Subscription

@@ -10,12 +10,15 @@ a flash message and a redirect back, never an error page.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 
 from accounts.models import Role
@@ -32,7 +35,7 @@ from .models import TopUpRule
 from .services.controls import cost_control_update, shutoff_engage, shutoff_lift
 from .services.ledger import wallet_for
 from .services.limits import plan_usage
-from .services.payments import checkout_start
+from .services.payments import credit_purchase
 from .services.subscriptions import subscription_cancel, subscription_change, subscription_for
 from .services.top_ups import top_up_rule_disable, top_up_rule_save
 from .services.usage import spend_totals, usage_summary
@@ -41,12 +44,12 @@ LEDGER_PAGE_SIZE = 50
 USAGE_DAYS = 30
 USAGE_DAY_CHOICES = (7, 30, 90)
 PLAN_NOTES = {
-    "success": "Thank you: the plan starts as soon as the payment provider confirms the payment.",
-    "cancelled": "Checkout was cancelled; the plan did not change and nothing was charged.",
+    "success": gettext_lazy("Thank you: the plan starts as soon as the payment provider confirms the payment."),
+    "cancelled": gettext_lazy("Checkout was cancelled; the plan did not change and nothing was charged."),
 }
 CHECKOUT_NOTES = {
-    "success": "Thank you: your credits are added as soon as the payment provider confirms the payment.",
-    "cancelled": "Checkout was cancelled; nothing was charged.",
+    "success": gettext_lazy("Thank you: your credits are added as soon as the payment provider confirms the payment."),
+    "cancelled": gettext_lazy("Checkout was cancelled; nothing was charged."),
 }
 
 
@@ -94,8 +97,8 @@ class WalletView(TenantViewMixin, View):
             "page": page,
             "filter_query": query.urlencode(),
             "chart": line_chart(
-                title="Balance and spend, last 30 days",
-                desc="Credits at the end of each day, and credits used each day.",
+                title=gettext("Balance and spend, last 30 days"),
+                desc=gettext("Credits at the end of each day, and credits used each day."),
                 labels=[d.day.isoformat() for d in history],
                 series=[
                     Series("Balance", [d.balance for d in history]),
@@ -106,6 +109,7 @@ class WalletView(TenantViewMixin, View):
             ),
             "spent_30_days": sum((d.spent for d in history), start=Decimal("0")),
             "can_buy": can_buy,
+            "idempotency_key": uuid.uuid4(),  # one per page shown: the buy forms resend it on a double submit
             "checkout_note": note,
             "shutoff": selectors.active_shutoff_of(account),
         }
@@ -143,12 +147,16 @@ class BuyView(TenantViewMixin, View):
         if not form.is_valid():
             _invalid(request, form)
             return redirect("billing:wallet")
-        try:
-            payment = checkout_start(account=self.account, actor=request.user, pack=form.cleaned_data["pack"])
-        except ServiceError as exc:
-            messages.error(request, service_error_text(exc))
-            return redirect("billing:wallet")
+        # A double submit of the page's form opens the same checkout; a refusal is a flash (error_url).
+        key = request.POST.get("idempotency_key", "").strip()
+        payment = credit_purchase(
+            account=self.account, actor=request.user, pack_code=form.cleaned_data["pack"].code,
+            idempotency_key=f"web-{key}"[:255] if key else None,
+        )  # fmt: skip
         return HttpResponseRedirect(payment.checkout_url)
+
+    def error_url(self) -> str:
+        return reverse("billing:wallet")
 
 
 class TopUpRuleSaveView(TenantViewMixin, View):
@@ -179,11 +187,17 @@ class TopUpRuleSaveView(TenantViewMixin, View):
 
 def _rule_saved_text(rule: TopUpRule) -> str:
     if not rule.enabled:
-        return "Automatic top-up saved, turned off."
+        return gettext("Automatic top-up saved, turned off.")
     if rule.kind == TopUpRule.Kind.THRESHOLD:
         below = display_number(rule.threshold)
-        return f"Automatic top-up saved: {rule.pack.name} whenever the balance falls below {below}."
-    return f"Automatic top-up saved: {rule.pack.name} every {rule.interval_days} days."
+        return gettext("Automatic top-up saved: %(pack)s whenever the balance falls below %(below)s.") % {
+            "pack": rule.pack.name,
+            "below": below,
+        }
+    return gettext("Automatic top-up saved: %(pack)s every %(days)s days.") % {
+        "pack": rule.pack.name,
+        "days": rule.interval_days,
+    }
 
 
 class TopUpRuleDisableView(TenantViewMixin, View):
@@ -194,7 +208,7 @@ class TopUpRuleDisableView(TenantViewMixin, View):
         run_and_report(
             request,
             lambda: top_up_rule_disable(account=self.account, actor=request.user, rule=rule),
-            "Automatic top-up turned off.",
+            gettext("Automatic top-up turned off."),
         )
         return redirect("billing:wallet")
 
@@ -214,6 +228,7 @@ class UsageView(TenantViewMixin, View):
         control = selectors.cost_control_of(account)
         spent_today, spent_month = spend_totals(account)
         role = request.account_role
+        members = selectors.member_usage_of(account)
         context = {
             "days": days,
             "day_choices": USAGE_DAY_CHOICES,
@@ -221,8 +236,8 @@ class UsageView(TenantViewMixin, View):
             "total_credits": sum((d["credits"] for d in daily), start=Decimal("0")),
             "total_calls": sum(d["calls"] for d in daily),
             "daily_chart": line_chart(
-                title=f"Usage per day, last {days} days",
-                desc="Credits used and AI calls made each day.",
+                title=gettext("Usage per day, last %(days)s days") % {"days": days},
+                desc=gettext("Credits used and AI calls made each day."),
                 labels=labels,
                 series=[
                     Series("Credits", [d["credits"] for d in daily]),
@@ -232,14 +247,14 @@ class UsageView(TenantViewMixin, View):
                 chart_id="usage-daily",
             ),
             "feature_chart": bar_chart(
-                title=f"Credits per feature, last {days} days",
+                title=gettext("Credits per feature, last %(days)s days") % {"days": days},
                 labels=[row["feature"] for row in summary["by_feature"]],
                 values=[row["credits"] for row in summary["by_feature"]],
                 value_label="Credits",
                 chart_id="usage-features",
             ),
             "model_chart": bar_chart(
-                title=f"Credits per model, last {days} days",
+                title=gettext("Credits per model, last %(days)s days") % {"days": days},
                 labels=[row["model"] for row in summary["by_model"]],
                 values=[row["credits"] for row in summary["by_model"]],
                 value_label="Credits",
@@ -249,6 +264,16 @@ class UsageView(TenantViewMixin, View):
             "plan_note": PLAN_NOTES.get(request.GET.get("checkout", "")),
             "plans": list(selectors.plans_for_sale()),
             "limits": plan_usage(account),
+            "members": members,
+            "members_chart": bar_chart(
+                title=gettext("Credits per member this month"),
+                labels=[m.user_label for m in members],
+                values=[m.credits for m in members],
+                value_label="Credits",
+                chart_id="usage-members",
+            ),
+            "provider_costs": selectors.provider_costs_of(account, days=days),
+            "activity": summary["activity"],
             "control": control,
             "shutoff": control if control.shutoff_active else None,
             "spent_today": spent_today,
@@ -287,8 +312,8 @@ class PlanCancelView(TenantViewMixin, View):
             request,
             lambda: subscription_cancel(account=self.account, actor=self.membership),
             lambda sub: (
-                f"The subscription ends on {sub.current_period_end:%Y-%m-%d}; "
-                "the account then returns to the Free plan."
+                gettext("The subscription ends on %(date)s; the account then returns to the Free plan.")
+                % {"date": f"{sub.current_period_end:%Y-%m-%d}"}
             ),
         )
         return redirect("billing:usage")
@@ -303,7 +328,7 @@ class CostControlView(TenantViewMixin, View):
             run_and_report(
                 request,
                 lambda: cost_control_update(account=self.account, actor=self.membership, **form.cleaned_data),
-                "Cost controls saved.",
+                gettext("Cost controls saved."),
             )
         return redirect("billing:usage")
 
@@ -315,7 +340,7 @@ class ShutoffEngageView(TenantViewMixin, View):
         run_and_report(
             request,
             lambda: shutoff_engage(account=self.account, actor=self.membership, reason=reason),
-            "Emergency shut-off engaged: AI features are paused for this account.",
+            gettext("Emergency shut-off engaged: AI features are paused for this account."),
         )
         return redirect("billing:usage")
 
@@ -325,6 +350,6 @@ class ShutoffLiftView(TenantViewMixin, View):
         run_and_report(
             request,
             lambda: shutoff_lift(account=self.account, actor=self.membership),
-            "Emergency shut-off lifted: AI features work again.",
+            gettext("Emergency shut-off lifted: AI features work again."),
         )
         return redirect("billing:usage")

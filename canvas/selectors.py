@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext
 
 from accounts.models import Account, Membership, Role
 from aiplatform.errors import NotFound
@@ -20,13 +21,13 @@ def _uuid(value: Any, what: str) -> UUID:
     try:
         return value if isinstance(value, UUID) else UUID(str(value))
     except (ValueError, TypeError, AttributeError):
-        raise NotFound(f"There is no such {what}.") from None
+        raise NotFound(gettext("There is no such %(what)s.") % {"what": what}) from None
 
 
 def _one(queryset: QuerySet, pk: Any, what: str):
     found = queryset.filter(pk=_uuid(pk, what)).first()
     if found is None:
-        raise NotFound(f"There is no such {what}.")
+        raise NotFound(gettext("There is no such %(what)s.") % {"what": what})
     return found
 
 

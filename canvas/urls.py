@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import urls_builder, urls_content, urls_integrations, urls_media, views, views_tracking
 
 app_name = "canvas"
 
@@ -16,4 +16,11 @@ urlpatterns = [
     path("projects/<uuid:pk>/collaborators/", views.CollaboratorAddView.as_view(), name="collaborator_add"),
     path("collaborators/<uuid:pk>/", views.CollaboratorChangeView.as_view(), name="collaborator_change"),
     path("collaborators/<uuid:pk>/remove/", views.CollaboratorRemoveView.as_view(), name="collaborator_remove"),
+    path(
+        "campaigns/<uuid:pk>/analytics/", views_tracking.CampaignAnalyticsView.as_view(), name="campaign_analytics"
+    ),
+    *urls_builder.urlpatterns,
+    *urls_media.urlpatterns,
+    *urls_integrations.urlpatterns,
+    *urls_content.urlpatterns,
 ]

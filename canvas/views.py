@@ -1,23 +1,26 @@
 """HTML pages of the canvas studio: the projects page (sorted by last access,
-create, archive) and a project's page (details, collaborators panel). The
-board itself (React Flow over a websocket) comes in a later step; see ADR 0009.
+create, archive) and a project's page: the live board (React Flow over
+ws/canvas/<id>/, canvas/static/canvas/board.js; ADR 0009), details and the
+collaborators panel. The page carries the board's snapshot, so it draws before
+the socket is open; the socket's own snapshot then replaces it.
 Each view parses, looks the object up through a selector (404 when invisible),
 calls one service and redirects with its outcome as a flash message."""
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
-from aiplatform.errors import NotFound
 from aiplatform.flash import run_and_report
 
 from . import selectors as sel
 from .access import project_permission
 from .models import ProjectPermission
+from .services.board import board_snapshot
 from .services.projects import (
     collaborator_add,
     collaborator_change,
@@ -32,17 +35,50 @@ PROJECTS_SHOWN = 200
 
 
 class _CanvasView(TenantViewMixin, View):
+    # A NotFound from these is the 404 page (TenantViewMixin).
     def project(self, pk):
-        try:
-            return sel.project_get_for_member(self.account, self.membership, pk)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
+        return sel.project_get_for_member(self.account, self.membership, pk)
 
     def collaborator(self, pk):
-        try:
-            return sel.collaborator_get_for_member(self.account, self.membership, pk)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
+        return sel.collaborator_get_for_member(self.account, self.membership, pk)
+
+
+def board_text() -> dict:
+    """The board's user-facing strings, translated here (board.js has no catalogue)."""
+    return {
+        "folder": _("Folder"), "chat": _("AI chat"), "open": _("Open"), "rename": _("New name:"),
+        "collapse": _("Collapse"), "expand": _("Expand"), "folder_items": _("%(n)s pieces"),
+        "folder_empty": _("Drop pieces here or connect them."), "chat_empty": _(
+            "Connect pieces or folders to this chat, then ask: the answer reads what is connected."),
+        "ask": _("Ask"), "ask_placeholder": _("Ask about the connected content…"), "credits": _("%(n)s credits"),
+        "add_folder": _("+ Folder"), "add_chat": _("+ AI chat"), "undo": _("Undo"), "minimap": _("Minimap"),
+        "snap": _("Snap to grid"), "read_only": _("View only: you can look, not change."),
+        "new_folder": _("New folder"), "new_chat": _("AI chat"), "live": _("Live"), "connecting": _("Connecting…"),
+        "reconnecting": _("Connection lost; retrying in %(n)s s…"),
+        "gone_socket": _("You no longer have access to this board. Reload the page."),
+        "resynced": _("Reconnected: the board shows what is saved."),
+        "offline": _("Not connected: your change was not sent. It will be retried after you reconnect."),
+        "gone": _("This node is no longer on the board."), "view_not_saved": _("The view could not be saved."),
+        "status": {"pending": _("Pending"), "processing": _("Processing"), "completed": _("Ready"),
+                   "failed": _("Failed")},
+        "job_types": {"content_analysis": _("Analysis"), "script_generation": _("Script")},
+        "job_status": {"queued": _("queued"), "processing": _("running %(n)s"), "completed": _("done"),
+                       "failed": _("failed"), "cancelled": _("cancelled")},
+    }  # fmt: skip
+
+
+def board_config(project, membership, *, editable: bool) -> dict:
+    snapshot = board_snapshot(project=project, actor=membership)
+    return {
+        "project_id": str(project.pk), "ws_path": f"/ws/canvas/{project.pk}/",
+        "api_url": reverse("canvas-project-detail", args=[project.pk]), "editable": editable,
+        "permission": snapshot.permission, "canvas_data": snapshot.canvas_data,
+        "snapshot": {"project_id": snapshot.project_id, "permission": snapshot.permission,
+                     "canvas_data": snapshot.canvas_data, "nodes": snapshot.nodes,
+                     "connections": snapshot.connections, "folder_items": snapshot.folder_items,
+                     "jobs": snapshot.jobs},
+        "folder_items": snapshot.folder_items, "text": board_text(),
+    }  # fmt: skip
 
 
 class ProjectListView(_CanvasView):
@@ -83,11 +119,12 @@ class ProjectView(_CanvasView):
         collaborators = list(sel.collaborators_for_project(project))
         on_project = {c.user_id for c in collaborators}
         candidates = [m for m in sel.members_for_collaboration(self.account) if m.user_id not in on_project]
+        can_edit = permission.at_least(ProjectPermission.EDITOR) and not project.is_archived
         return render(request, "canvas/project.html", {
             "project": project, "permission": permission, "collaborators": collaborators,
-            "candidates": candidates, "levels": ProjectPermission.choices,
-            "can_edit": permission.at_least(ProjectPermission.EDITOR) and not project.is_archived,
+            "candidates": candidates, "levels": ProjectPermission.choices, "can_edit": can_edit,
             "can_manage": permission.at_least(ProjectPermission.OWNER),
+            "board": board_config(project, self.membership, editable=can_edit),
         })  # fmt: skip
 
 

@@ -4,19 +4,22 @@ person typed; the services decide (and refuse with a flash message)."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Conversation, Order
 from .models.catalog import currency_validator
 
 
 class ProductForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    currency = forms.CharField(max_length=3, min_length=3, initial="USD")
-    sku = forms.CharField(required=False, max_length=64, label="SKU")
-    image_url = forms.URLField(required=False, max_length=1000, label="Image URL", assume_scheme="https")
-    is_available = forms.BooleanField(required=False, initial=True, label="Available")
+    name = forms.CharField(max_length=200, label=_("Name"))
+    description = forms.CharField(
+        required=False, max_length=5000, label=_("Description"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0, label=_("Price"))
+    currency = forms.CharField(max_length=3, min_length=3, initial="USD", label=_("Currency"))
+    sku = forms.CharField(required=False, max_length=64, label=_("SKU"))
+    image_url = forms.URLField(required=False, max_length=1000, label=_("Image URL"), assume_scheme="https")
+    is_available = forms.BooleanField(required=False, initial=True, label=_("Available"))
 
     def clean_currency(self) -> str:
         value = self.cleaned_data["currency"].strip().upper()
@@ -25,7 +28,7 @@ class ProductForm(forms.Form):
 
 
 class ProductImportForm(forms.Form):
-    file = forms.FileField(label="CSV file")
+    file = forms.FileField(label=_("CSV file"))
 
 
 class ReplyForm(forms.Form):

@@ -15,14 +15,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views import View
 
 from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
-from aiplatform.errors import NotFound, ServiceError
+from aiplatform.errors import ServiceError
 from aiplatform.flash import run_and_report, service_error_text
 
 from . import selectors as sel
@@ -112,10 +112,7 @@ class _ChannelBotView(TenantViewMixin, View):
         return self.request.account_role.at_least(role)
 
     def lookup(self, selector, pk):
-        try:
-            return selector(self.account, pk)
-        except NotFound as exc:
-            raise Http404(exc.message)
+        return selector(self.account, pk)  # NotFound is the 404 page (TenantViewMixin)
 
     def banner(self) -> list[dict]:
         return [
@@ -195,7 +192,7 @@ class ConversationReplyView(_ChannelBotView):
         conversation = self.lookup(sel.conversation_get_for_account, pk)
         form = ReplyForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Write a message of at most 2000 characters first.")
+            messages.error(request, gettext("Write a message of at most 2000 characters first."))
         else:
             run_and_report(
                 request,
@@ -221,28 +218,28 @@ class _ConversationAction(_ChannelBotView):
 
 
 class TakeOverView(_ConversationAction):
-    done = "You are answering this conversation; the bot stays quiet until you give it back."
+    done = gettext_lazy("You are answering this conversation; the bot stays quiet until you give it back.")
 
     def act(self, conversation):
         return handoff.conversation_take_over(conversation=conversation, actor=self.membership)
 
 
 class GiveBackView(_ConversationAction):
-    done = "The bot answers this customer's next message."
+    done = gettext_lazy("The bot answers this customer's next message.")
 
     def act(self, conversation):
         return handoff.conversation_give_back(conversation=conversation, actor=self.membership)
 
 
 class CloseView(_ConversationAction):
-    done = "Closed. The customer's next message opens it again."
+    done = gettext_lazy("Closed. The customer's next message opens it again.")
 
     def act(self, conversation):
         return handoff.conversation_close(conversation=conversation, actor=self.membership)
 
 
 class ArchiveView(_ConversationAction):
-    done = "Archived."
+    done = gettext_lazy("Archived.")
 
     def act(self, conversation):
         return handoff.conversation_archive(conversation=conversation, actor=self.membership)
@@ -281,11 +278,13 @@ class ChannelUpdateView(_ChannelBotView):
         if "channel_name" in request.POST:
             changes["channel_name"] = request.POST["channel_name"]
         if changes.get("is_active") is False:
-            done = f"Paused {channel.channel_name}: its messages are received and the bot does not answer."
+            done = gettext("Paused %(name)s: its messages are received and the bot does not answer.") % {
+                "name": channel.channel_name
+            }
         elif changes.get("is_active") is True:
-            done = f"{channel.channel_name} is answering again."
+            done = gettext("%(name)s is answering again.") % {"name": channel.channel_name}
         else:
-            done = f"Saved {channel.channel_name}."
+            done = gettext("Saved %(name)s.") % {"name": channel.channel_name}
         run_and_report(request, lambda: channel_update(channel=channel, actor=self.membership, **changes), done)
         return redirect("channels_bot:channels")
 
@@ -319,7 +318,7 @@ class ProductCreateView(_ChannelBotView):
             except ServiceError as exc:
                 messages.error(request, service_error_text(exc))
             else:
-                messages.success(request, f"Added {product.name}.")
+                messages.success(request, gettext("Added %(name)s.") % {"name": product.name})
                 return redirect("channels_bot:products")
         return render(request, "channels_bot/product_form.html", {"form": form, "product": None}, status=400)
 
@@ -343,7 +342,7 @@ class ProductEditView(_ChannelBotView):
             except ServiceError as exc:
                 messages.error(request, service_error_text(exc))
             else:
-                messages.success(request, f"Saved {form.cleaned_data['name']}.")
+                messages.success(request, gettext("Saved %(name)s.") % {"name": form.cleaned_data["name"]})
                 return redirect("channels_bot:products")
         return render(request, "channels_bot/product_form.html", {"form": form, "product": product, "can_edit": True},
                       status=400)  # fmt: skip
@@ -369,7 +368,7 @@ class ProductImportView(_ChannelBotView):
     def post(self, request):
         form = ProductImportForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages.error(request, "Choose a CSV file to import.")
+            messages.error(request, gettext("Choose a CSV file to import."))
             return redirect("channels_bot:products")
         try:
             result = products_import_csv(account=self.account, actor=self.membership, file=form.cleaned_data["file"])
@@ -385,7 +384,9 @@ class ProductImportView(_ChannelBotView):
             }  # fmt: skip
             return redirect("channels_bot:products")
         request.session["channels_bot_import"] = {"created": result.created, "updated": result.updated, "errors": []}
-        messages.success(request, f"Imported {result.rows} line{'s' if result.rows != 1 else ''}.")
+        messages.success(
+            request, ngettext("Imported %(n)s line.", "Imported %(n)s lines.", result.rows) % {"n": result.rows}
+        )
         return redirect("channels_bot:products")
 
 
@@ -422,13 +423,14 @@ class OrderTransitionView(_ChannelBotView):
         order = self.lookup(sel.order_get_for_account, pk)
         form = TransitionForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose a status the order can move to.")
+            messages.error(request, gettext("Choose a status the order can move to."))
             return redirect("channels_bot:order", pk=order.pk)
         to_status = form.cleaned_data["status"]
         run_and_report(
             request,
             lambda: order_transition(order=order, to_status=to_status, actor_kind="agent", actor=self.membership,
                                      note=form.cleaned_data["note"]),
-            f"Order moved to {Order.Status(to_status).label.lower()}; the customer is told on their channel.",
+            gettext("Order moved to %(status)s; the customer is told on their channel.")
+            % {"status": Order.Status(to_status).label.lower()},
         )  # fmt: skip
         return redirect("channels_bot:order", pk=order.pk)

@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext
 
 from accounts.selectors import membership_for_user
 from accounts.tenancy.context import account_context, user_context
@@ -104,7 +105,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 if streaming_id:
                     await self._watch(streaming_id)
             else:
-                raise InvalidInput("Unknown frame type.", code="unknown_frame")
+                raise InvalidInput(gettext("Unknown frame type."), code="unknown_frame")
         except ServiceError as exc:
             await self.send_json(streaming.error_frame(exc))
 

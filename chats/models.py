@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 from billing.models.fields import credit_field
@@ -47,15 +48,15 @@ class ChatSession(TenantModel):
 
 class Message(TenantModel):
     class Sender(models.TextChoices):
-        USER = "user", "User"
-        BOT = "bot", "Bot"
-        SYSTEM = "system", "System"
+        USER = "user", _("User")
+        BOT = "bot", _("Bot")
+        SYSTEM = "system", _("System")
 
     class Status(models.TextChoices):
-        STREAMING = "streaming", "Streaming"
-        COMPLETE = "complete", "Complete"
-        STOPPED = "stopped", "Stopped"
-        ERROR = "error", "Error"
+        STREAMING = "streaming", _("Streaming")
+        COMPLETE = "complete", _("Complete")
+        STOPPED = "stopped", _("Stopped")
+        ERROR = "error", _("Error")
 
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from aiplatform.errors import NotFound
@@ -37,7 +38,7 @@ def session_get_for_user(account: Account, user, session_id: UUID | str, *, for_
     try:
         return queryset.get(pk=session_id)
     except (ChatSession.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound("There is no such chat.")
+        raise NotFound(gettext("There is no such chat."))
 
 
 _SESSION_FIELDS = ("id", "account_id", "user_id", "persona_id", "title", "is_favorite", "active_leaf_id", "last_active",
@@ -78,12 +79,12 @@ def session_for_answer(account: Account, user, session_id: UUID | str) -> ChatSe
     try:
         session_uuid = UUID(str(session_id))
     except ValueError:
-        raise NotFound("There is no such chat.")
+        raise NotFound(gettext("There is no such chat."))
     with connection.cursor() as cur:
         cur.execute(_SESSION_FOR_ANSWER_SQL, [account.id, user.pk, session_uuid])
         row = cur.fetchone()
     if row is None:
-        raise NotFound("There is no such chat.")
+        raise NotFound(gettext("There is no such chat."))
     n, k = len(_SESSION_FIELDS), len(_PERSONA_FIELDS)
     session = _instance(ChatSession, _SESSION_FIELDS, row[:n])
     persona_row = row[n : n + k]
@@ -97,7 +98,7 @@ def message_get_in_session(session: ChatSession, message_id: UUID | str) -> Mess
     try:
         return Message.objects.get(account_id=session.account_id, session=session, pk=message_id)
     except (Message.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound("There is no such message in this chat.")
+        raise NotFound(gettext("There is no such message in this chat."))
 
 
 def streaming_answer(session: ChatSession) -> Message | None:
@@ -158,7 +159,7 @@ def branch_of(session: ChatSession, leaf_id: UUID | str | None = None) -> list[B
     else:
         start = str(leaf_id)
         if start not in by_id:
-            raise NotFound("There is no such message in this chat.")
+            raise NotFound(gettext("There is no such message in this chat."))
     leaf = deepest_leaf(children, by_id[start]) if start in by_id else None
     path = _path(by_id, str(leaf.pk) if leaf else None)
     result = []

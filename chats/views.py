@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
 from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
-from aiplatform.errors import NotFound, ServiceError
+from aiplatform.errors import ServiceError
 from aiplatform.flash import service_error_text
 from personas.selectors import personas_visible_to
 
@@ -29,10 +28,7 @@ class ChatPageView(TenantViewMixin, View):
     def get(self, request, pk=None):
         session, branch, streaming = None, [], None
         if pk is not None:
-            try:
-                session = session_get_for_user(self.account, request.user, pk)
-            except NotFound:
-                raise Http404("There is no such chat.")
+            session = session_get_for_user(self.account, request.user, pk)  # a foreign id: 404 (the mixin)
             branch = branch_dicts(branch_of(session))
             answer = streaming_answer(session)
             streaming = str(answer.pk) if answer else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from accounts.actors import system_actor
 from aiplatform.errors import ServiceError
 
 from .models import Chunk, DecisionUnit, Document
@@ -66,7 +67,7 @@ class DocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         queued, refused = 0, []
         for document in queryset:
             try:
-                document_reingest(document=document, actor=None)
+                document_reingest(document=document, actor=system_actor(f"admin {request.user}: re-run ingestion"))
                 queued += 1
             except ServiceError as exc:
                 refused.append(f"{document.name}: {exc.message}")

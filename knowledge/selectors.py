@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from aiplatform.errors import NotFound
@@ -31,13 +32,13 @@ def _uuid(value: Any) -> UUID:
     try:
         return UUID(str(value))
     except ValueError:
-        raise NotFound("Not found.")
+        raise NotFound(gettext("Not found."))
 
 
 def unit_get_for_account(account: Account, unit_id: Any) -> DecisionUnit:
     unit = units_for_account(account).filter(pk=_uuid(unit_id)).first()
     if unit is None:
-        raise NotFound("There is no such decision unit.")
+        raise NotFound(gettext("There is no such decision unit."))
     return unit
 
 
@@ -47,7 +48,7 @@ def units_get_for_account(account: Account, unit_ids: list[Any]) -> list[Decisio
     wanted = list(dict.fromkeys(_uuid(unit_id) for unit_id in unit_ids))
     found = {unit.pk: unit for unit in DecisionUnit.objects.filter(account=account, pk__in=wanted)}
     if len(found) != len(wanted):
-        raise NotFound("There is no such decision unit.")
+        raise NotFound(gettext("There is no such decision unit."))
     return [found[pk] for pk in wanted]
 
 
@@ -58,7 +59,7 @@ def documents_of_unit(account: Account, unit: DecisionUnit) -> QuerySet[Document
 def document_get_for_account(account: Account, document_id: Any) -> Document:
     document = Document.objects.filter(account=account, pk=_uuid(document_id)).select_related("unit").first()
     if document is None:
-        raise NotFound("There is no such document.")
+        raise NotFound(gettext("There is no such document."))
     return document
 
 

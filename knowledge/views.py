@@ -13,13 +13,14 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 
 from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
 from aiplatform.ai.models import AiModel
 from aiplatform.ai.registry import model_names
-from aiplatform.errors import NotFound, ServiceError
+from aiplatform.errors import ServiceError
 from aiplatform.flash import run_and_report, service_error_text
 
 from .events import document_frame
@@ -40,17 +41,12 @@ CHUNKS_PER_PAGE = 20
 
 
 class _KnowledgeView(TenantViewMixin, View):
+    # A foreign or missing id raises NotFound: the 404 page (TenantViewMixin).
     def unit(self, pk) -> DecisionUnit:
-        try:
-            return unit_get_for_account(self.account, pk)
-        except NotFound:
-            raise Http404("There is no such decision unit.")
+        return unit_get_for_account(self.account, pk)
 
     def document(self, pk) -> Document:
-        try:
-            return document_get_for_account(self.account, pk)
-        except NotFound:
-            raise Http404("There is no such document.")
+        return document_get_for_account(self.account, pk)
 
     def can(self, role: Role) -> bool:
         return self.request.account_role.at_least(role)
@@ -77,7 +73,7 @@ class UnitListView(_KnowledgeView):
         except ServiceError as exc:
             messages.error(request, service_error_text(exc))
             return redirect("knowledge:units")
-        messages.success(request, f"Created '{unit.name}'. Upload documents to fill it.")
+        messages.success(request, gettext("Created '%(name)s'. Upload documents to fill it.") % {"name": unit.name})
         return redirect("knowledge:unit", unit.pk)
 
 
@@ -128,7 +124,7 @@ class UnitEditView(_KnowledgeView):
         unit = self.unit(pk)
         changes = {k: request.POST[k] for k in ("name", "description", "embedding_model", "vector_weight",
                                                "text_weight") if k in request.POST}  # fmt: skip
-        run_and_report(request, lambda: unit_update(unit=unit, actor=self.membership, **changes), "Saved.")
+        run_and_report(request, lambda: unit_update(unit=unit, actor=self.membership, **changes), gettext("Saved."))
         return redirect("knowledge:unit", unit.pk)
 
 
@@ -137,7 +133,11 @@ class UnitDeleteView(_KnowledgeView):
 
     def post(self, request, pk):
         unit = self.unit(pk)
-        if run_and_report(request, lambda: unit_delete(unit=unit, actor=self.membership), f"Deleted '{unit.name}'."):
+        if run_and_report(
+            request,
+            lambda: unit_delete(unit=unit, actor=self.membership),
+            gettext("Deleted '%(name)s'.") % {"name": unit.name},
+        ):
             return redirect("knowledge:units")
         return redirect("knowledge:unit", unit.pk)
 
@@ -149,7 +149,7 @@ class UnitUploadView(_KnowledgeView):
         unit = self.unit(pk)
         files = request.FILES.getlist("files")
         if not files:
-            messages.error(request, "Choose or drop at least one file.")
+            messages.error(request, gettext("Choose or drop at least one file."))
         for upload in files:
             try:
                 document = docs.document_upload(account=self.account, actor=self.membership, unit=unit, upload=upload)
@@ -159,7 +159,7 @@ class UnitUploadView(_KnowledgeView):
             if document.status == Document.Status.ERROR:
                 messages.error(request, f"{document.name}: {document.error}")
             else:
-                messages.success(request, f"{document.name}: uploaded, ingestion queued.")
+                messages.success(request, gettext("%(name)s: uploaded, ingestion queued.") % {"name": document.name})
         return redirect("knowledge:unit", unit.pk)
 
 
@@ -198,22 +198,22 @@ class _DocumentControl(_KnowledgeView):
 
 class DocumentPauseView(_DocumentControl):
     service = docs.document_pause
-    done = "Paused. Resume to continue where it stopped."
+    done = gettext_lazy("Paused. Resume to continue where it stopped.")
 
 
 class DocumentResumeView(_DocumentControl):
     service = docs.document_resume
-    done = "Resumed."
+    done = gettext_lazy("Resumed.")
 
 
 class DocumentCancelView(_DocumentControl):
     service = docs.document_cancel
-    done = "Cancelled."
+    done = gettext_lazy("Cancelled.")
 
 
 class DocumentRetryView(_DocumentControl):
     service = docs.document_retry
-    done = "Queued again."
+    done = gettext_lazy("Queued again.")
 
 
 class DocumentDeleteView(_KnowledgeView):
@@ -223,6 +223,8 @@ class DocumentDeleteView(_KnowledgeView):
         document = self.document(pk)
         unit_id = document.unit_id
         run_and_report(
-            request, lambda: docs.document_delete(document=document, actor=self.membership), f"Deleted {document.name}."
+            request,
+            lambda: docs.document_delete(document=document, actor=self.membership),
+            gettext("Deleted %(name)s.") % {"name": document.name},
         )
         return redirect("knowledge:unit", unit_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from aiplatform.ai.registry import model_names
 from aiplatform.errors import InvalidInput
@@ -15,25 +16,25 @@ from .models import Persona
 
 
 class PersonaForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    role_title = forms.CharField(max_length=120, label="Role title")
+    name = forms.CharField(max_length=100, label=_("Name"))
+    role_title = forms.CharField(max_length=120, label=_("Role title"))
     icon_url = forms.URLField(
         max_length=500,
         required=False,
-        label="Icon URL",
-        help_text="Leave empty to show the initials.",
+        label=_("Icon URL"),
+        help_text=_("Leave empty to show the initials."),
         assume_scheme="https",
     )
-    model = forms.ChoiceField(label="Model")
+    model = forms.ChoiceField(label=_("Model"))
     temperature = forms.DecimalField(
         min_value=0, max_value=2, decimal_places=2, initial=DEFAULT_TEMPERATURE,
-        help_text="0 answers the same way each time; 2 is the most varied.",
+        label=_("Temperature"), help_text=_("0 answers the same way each time; 2 is the most varied."),
     )  # fmt: skip
-    max_tokens = forms.IntegerField(min_value=1, label="Max tokens", help_text="Longest answer, in tokens.")
+    max_tokens = forms.IntegerField(min_value=1, label=_("Max tokens"), help_text=_("Longest answer, in tokens."))
     system_prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 12}),
-        label="System prompt",
-        help_text="Instructions the model follows. Encrypted at rest; only owners, admins and the creator see it.",
+        label=_("System prompt"),
+        help_text=_("Instructions the model follows. Encrypted at rest; only owners, admins and the creator see it."),
         strip=False,
     )
 

@@ -1,4 +1,5 @@
-"""Re-encryption of every stored system prompt under the primary key.
+"""Re-encryption of encrypted columns under the primary key: the persona system prompts
+(`persona_reencrypt`), channel tokens and service inputs use the same run.
 
 Rows are read in id order, `batch_size` at a time, each batch in its own
 transaction under `rls_bypass` (platform and every account's personas). After
@@ -28,23 +29,32 @@ from . import crypto
 from .models import Persona
 
 
+@dataclass(frozen=True)
+class EncryptedColumns:
+    """A table's MultiFernet-encrypted text columns (nullable or not) keyed by a uuid `id`."""
+
+    table: str
+    columns: tuple[str, ...]
+    reason: str  # the rls_bypass reason: these runs read every account's rows
+
+
 @dataclass
 class ReencryptReport:
-    scanned: int = 0
-    rotated: int = 0
-    current: int = 0
-    failed_ids: list[str] = field(default_factory=list)
+    scanned: int = 0  # rows
+    rotated: int = 0  # tokens
+    current: int = 0  # tokens already under the primary key
+    failed_ids: list[str] = field(default_factory=list)  # "<id>", or "<id> <column>" for several columns
     batches: int = 0
     resumed_after: str | None = None
 
 
-def _table() -> str:
-    return connection.ops.quote_name(Persona._meta.db_table)
+def _quoted(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
-def _read_batch(after: str | None, size: int) -> list[tuple[str, str]]:
-    # Raw SQL: the model field would decrypt; here we want the stored token.
-    sql = f"SELECT id::text, system_prompt FROM {_table()}"
+def _read_batch(target: EncryptedColumns, after: str | None, size: int) -> list[tuple]:
+    # Raw SQL: the model field would decrypt; here we want the stored tokens.
+    sql = f"SELECT id::text, {', '.join(map(_quoted, target.columns))} FROM {_quoted(target.table)}"
     params: list = []
     if after:
         sql += " WHERE id > %s::uuid"
@@ -56,28 +66,30 @@ def _read_batch(after: str | None, size: int) -> list[tuple[str, str]]:
         return cur.fetchall()
 
 
-def _write(pk: str, old: str, new: str) -> None:
+def _write(target: EncryptedColumns, column: str, pk: str, old: str, new: str) -> None:
     # Only if unchanged meanwhile: a concurrent save already wrote under the primary key.
+    table, col = _quoted(target.table), _quoted(column)
     with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {_table()} SET system_prompt = %s WHERE id = %s::uuid AND system_prompt = %s", [new, pk, old]
-        )
+        cur.execute(f"UPDATE {table} SET {col} = %s WHERE id = %s::uuid AND {col} = %s", [new, pk, old])
 
 
-def _rotate_batch(rows: list[tuple[str, str]], report: ReencryptReport, dry_run: bool) -> None:
-    for pk, token in rows:
+def _rotate_batch(rows: list[tuple], report: ReencryptReport, dry_run: bool, target: EncryptedColumns) -> None:
+    for pk, *tokens in rows:
         report.scanned += 1
-        if crypto.is_current(token):
-            report.current += 1
-            continue
-        try:
-            new = crypto.rotate(token)
-        except crypto.PromptDecryptionError:
-            report.failed_ids.append(pk)
-            continue
-        if not dry_run:
-            _write(pk, token, new)
-        report.rotated += 1
+        for column, token in zip(target.columns, tokens, strict=True):
+            if token is None:
+                continue
+            if crypto.is_current(token):
+                report.current += 1
+                continue
+            try:
+                new = crypto.rotate(token)
+            except crypto.PromptDecryptionError:
+                report.failed_ids.append(pk if len(target.columns) == 1 else f"{pk} {column}")
+                continue
+            if not dry_run:
+                _write(target, column, pk, token, new)
+            report.rotated += 1
 
 
 class Checkpoint:
@@ -102,7 +114,8 @@ class Checkpoint:
         self.path.unlink(missing_ok=True)
 
 
-def personas_reencrypt(
+def reencrypt(
+    target: EncryptedColumns,
     *,
     checkpoint: Checkpoint,
     batch_size: int = 200,
@@ -110,15 +123,16 @@ def personas_reencrypt(
     restart: bool = False,
     on_batch: Callable[[ReencryptReport], None] | None = None,
 ) -> ReencryptReport:
+    """Rotate every token of `target` to the primary key, batch by batch (see the module)."""
     report = ReencryptReport()
     after = None if restart or dry_run else checkpoint.load()
     report.resumed_after = after
     while True:
-        with rls_bypass("persona_reencrypt: rotate system prompts to the primary key"):
-            rows = _read_batch(after, batch_size)
+        with rls_bypass(target.reason):
+            rows = _read_batch(target, after, batch_size)
             if not rows:
                 break
-            _rotate_batch(rows, report, dry_run)
+            _rotate_batch(rows, report, dry_run, target)
         after = rows[-1][0]
         report.batches += 1
         if not dry_run:
@@ -128,3 +142,10 @@ def personas_reencrypt(
     if not dry_run and not report.failed_ids:
         checkpoint.clear()
     return report
+
+
+def personas_reencrypt(**options) -> ReencryptReport:
+    target = EncryptedColumns(
+        Persona._meta.db_table, ("system_prompt",), "persona_reencrypt: rotate system prompts to the primary key"
+    )
+    return reencrypt(target, **options)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from aiplatform.errors import NotFound
@@ -38,7 +39,7 @@ def persona_get_for_account(account: Account | None, persona_id: UUID | str) -> 
     try:
         return personas_visible_to(account).get(pk=persona_id)
     except (Persona.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound("There is no such persona.")
+        raise NotFound(gettext("There is no such persona."))
 
 
 def persona_unit_choices(account: Account) -> QuerySet[DecisionUnit]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import Account, Membership, User
 from accounts.tenancy.context import account_context, rls_bypass
@@ -68,7 +69,7 @@ def persona_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
         except InvalidInput as exc:
             errors.update(exc.fields or {"model_config": [exc.message]})
     if errors:
-        raise InvalidInput("Some fields are invalid.", fields=errors)
+        raise InvalidInput(gettext("Some fields are invalid."), fields=errors)
     return cleaned
 
 
@@ -83,7 +84,7 @@ def persona_create(
     icon_url: str = "",
 ) -> Persona:
     if actor.account_id != account.id or not persona_can_create(actor):
-        raise Forbidden("Viewers cannot create personas; ask an owner or admin for the member role.")
+        raise Forbidden(gettext("Viewers cannot create personas; ask an owner or admin for the member role."))
     data = persona_fields_clean(
         {"name": name, "role_title": role_title, "system_prompt": system_prompt, "model_config": model_config,
          "icon_url": icon_url}
@@ -94,9 +95,9 @@ def persona_create(
 
 def _check_edit(persona: Persona, actor: Membership) -> None:
     if persona.account_id is None:
-        raise Forbidden("Platform personas are managed by the platform's operators.")
+        raise Forbidden(gettext("Platform personas are managed by the platform's operators."))
     if not persona_can_edit(persona, actor):
-        raise Forbidden("Only owners, admins and the persona's creator can change it.")
+        raise Forbidden(gettext("Only owners, admins and the persona's creator can change it."))
 
 
 def persona_update(*, persona: Persona, actor: Membership, **changes: Any) -> Persona:
@@ -136,7 +137,7 @@ def persona_units_set(*, persona: Persona, actor: Membership, unit_ids: list[Any
     unit_ids = list(dict.fromkeys(unit_ids))
     if len(unit_ids) > MAX_PERSONA_UNITS:
         raise InvalidInput(
-            "Too many decision units.",
+            gettext("Too many decision units."),
             fields={"decision_units": [f"A persona reads at most {MAX_PERSONA_UNITS} decision units."]},
         )
     with transaction.atomic(), account_context(actor.account_id):
@@ -187,13 +188,16 @@ def persona_preview(
     """
     message = (message or "").strip()
     if not message:
-        raise InvalidInput("Type a message to send.", fields={"message": ["This field is required."]})
+        raise InvalidInput(gettext("Type a message to send."), fields={"message": ["This field is required."]})
     if len(message) > MAX_PREVIEW_CHARS:
-        raise InvalidInput("The message is too long.", fields={"message": [f"At most {MAX_PREVIEW_CHARS} characters."]})
+        raise InvalidInput(
+            gettext("The message is too long."), fields={"message": [f"At most {MAX_PREVIEW_CHARS} characters."]}
+        )
     recorded_under = account if account is not None else persona.account
     if recorded_under is None:
         raise InvalidInput(
-            "Choose the account that records this call.", fields={"account": ["A platform persona has no account."]}
+            gettext("Choose the account that records this call."),
+            fields={"account": ["A platform persona has no account."]},
         )
     config = persona.model_config or {}
     completion = gateway.complete(

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views import View
 
 from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
-from aiplatform.errors import Forbidden, InvalidInput, NotFound
-from aiplatform.flash import run_and_report, service_error_text
+from aiplatform.errors import InvalidInput
+from aiplatform.flash import run_and_report
 
 from .forms import PersonaForm
 from .models import Persona
@@ -29,10 +30,7 @@ from .services import persona_create, persona_delete, persona_units_set, persona
 
 class _PersonaView(TenantViewMixin, View):
     def persona(self, pk) -> Persona:
-        try:
-            return persona_get_for_account(self.account, pk)
-        except NotFound:
-            raise Http404("There is no such persona.")
+        return persona_get_for_account(self.account, pk)  # NotFound: the 404 page (TenantViewMixin)
 
     def editable(self, pk) -> Persona:
         persona = self.persona(pk)
@@ -93,7 +91,14 @@ class KnowledgeView(_PersonaView):
         run_and_report(
             request,
             lambda: persona_units_set(persona=persona, actor=self.membership, unit_ids=unit_ids),
-            lambda ids: f"Saved: “{persona.name}” reads {len(ids)} decision unit{'' if len(ids) == 1 else 's'}.",
+            lambda ids: (
+                ngettext(
+                    "Saved: “%(name)s” reads %(n)s decision unit.",
+                    "Saved: “%(name)s” reads %(n)s decision units.",
+                    len(ids),
+                )
+                % {"name": persona.name, "n": len(ids)}
+            ),
         )
         return redirect("personas:detail", pk=persona.pk)
 
@@ -109,12 +114,10 @@ class CreateView(_PersonaView):
         if form.is_valid():
             try:
                 persona = persona_create(account=self.account, actor=self.membership, **form.service_fields())
-            except InvalidInput as exc:
+            except InvalidInput as exc:  # on the form, next to its fields; Forbidden: the 403 page
                 form.add_service_error(exc)
-            except Forbidden as exc:
-                raise PermissionDenied(exc.message)
             else:
-                messages.success(request, f"Persona “{persona.name}” created.")
+                messages.success(request, gettext("Persona “%(name)s” created.") % {"name": persona.name})
                 return redirect("personas:detail", pk=persona.pk)
         return self._page(form, status=400)
 
@@ -139,7 +142,7 @@ class EditView(_PersonaView):
             except InvalidInput as exc:
                 form.add_service_error(exc)
             else:
-                messages.success(request, f"Persona “{persona.name}” saved.")
+                messages.success(request, gettext("Persona “%(name)s” saved.") % {"name": persona.name})
                 return redirect("personas:detail", pk=persona.pk)
         return self._page(persona, form, status=400)
 
@@ -150,15 +153,14 @@ class EditView(_PersonaView):
 class DeleteView(_PersonaView):
     required_role = Role.MEMBER
 
+    def error_url(self) -> str:
+        return reverse("personas:detail", kwargs={"pk": self.kwargs["pk"]})
+
     def get(self, request, pk):
         return render(request, "personas/confirm_delete.html", {"persona": self.editable(pk)})
 
     def post(self, request, pk):
         persona = self.editable(pk)
-        try:
-            persona_delete(persona=persona, actor=self.membership)
-        except Forbidden as exc:
-            messages.error(request, service_error_text(exc))
-            return redirect("personas:detail", pk=persona.pk)
-        messages.success(request, f"Persona “{persona.name}” deleted.")
+        persona_delete(persona=persona, actor=self.membership)
+        messages.success(request, gettext("Persona “%(name)s” deleted.") % {"name": persona.name})
         return redirect("personas:gallery")

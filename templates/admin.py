@@ -167,7 +167,7 @@ class PromptExperimentAdmin(admin.ModelAdmin):
                     "winner", "started_at"]  # fmt: skip
     list_filter = ["status", "service_type"]
     list_select_related = ["template_a", "template_b"]
-    actions = ["start", "pause", "complete", "declare_winner"]
+    actions = ["start", "pause", "complete", "cancel", "declare_winner"]
     readonly_fields = ["status", "started_at", "ended_at", "winner", "version_a_count", "version_b_count",
                        "version_a_avg_rating", "version_b_avg_rating", "version_a_ratings", "version_b_ratings",
                        "version_a_satisfied", "version_b_satisfied", "p_value", "verdict", "created_by",
@@ -234,6 +234,10 @@ class PromptExperimentAdmin(admin.ModelAdmin):
     def complete(self, request, queryset):
         self._each(request, queryset, experiments.experiment_complete, "completed")
 
+    @admin.action(description="Cancel the selected experiments (no winner, nothing activated)")
+    def cancel(self, request, queryset):
+        self._each(request, queryset, experiments.experiment_cancel, "cancelled")
+
     @admin.action(description="Declare the winner by the rule and activate its template")
     def declare_winner(self, request, queryset):
         self._each(request, queryset, experiments.experiment_declare_winner, "winner declared and activated")
@@ -259,3 +263,5 @@ class ServiceResultAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+from . import admin_library  # noqa: E402,F401  (marketplace moderation)

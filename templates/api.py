@@ -22,6 +22,7 @@ from . import serializers as s
 from .filters import ResultFilter
 from .models import PromptExperiment, PromptTemplate, ServiceResult
 from .services import experiments, versions
+from .services.files import result_file_response
 from .services.ratings import result_rate
 from .services.run import service_run, template_for_run
 from .services.sharing import public_view, result_share, result_unshare, shared_result_open
@@ -29,12 +30,20 @@ from .services.sharing import public_view, result_share, result_unshare, shared_
 LANG_PARAM = OpenApiParameter("lang", str, enum=["en", "ko"], required=False, description="Language of names.")
 
 
+def _language(request) -> str:
+    """`?lang=` if given (one of LANG_PARAM's, else a 400 naming it), else the request's language."""
+    requested = request.query_params.get("lang")
+    if requested is not None and requested.lower() not in selectors.LANGUAGES:
+        raise exceptions.ValidationError({"lang": [f"Choose one of: {', '.join(selectors.LANGUAGES)}."]})
+    return selectors.language_of(request, requested)
+
+
 class LanguageMixin:
     extra_query_params = ("lang",)  # accepted beside the filters (aiplatform.api.filters)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["lang"] = selectors.language_of(self.request, self.request.query_params.get("lang"))
+        context["lang"] = _language(self.request)
         return context
 
 
@@ -86,7 +95,7 @@ class ServiceViewSet(LanguageMixin, viewsets.GenericViewSet, mixins.ListModelMix
         result = service_run(
             account=request._request.account, user=request.user, service_code=code,
             params=data.validated_data["params"], template_version=data.validated_data.get("template_version"),
-            idempotency_key=request.headers.get("Idempotency-Key"),
+            idempotency_key=request.headers.get("Idempotency-Key"), files=request.FILES,
         )  # fmt: skip
         body = s.ResultSerializer(result, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -105,6 +114,12 @@ class ResultViewSet(LanguageMixin, TenantViewSet, mixins.ListModelMixin, mixins.
     @extend_schema(parameters=[LANG_PARAM])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path=r"files/(?P<kind>input|result)/(?P<index>[0-9]+)", url_name="file")
+    def file(self, request, pk=None, kind=None, index=None):
+        """A photo sent (`input`) or an image made (`result`), by its place in `input_files` / `result_files`."""
+        return result_file_response(self.get_object(), kind, int(index))
 
     @extend_schema(request=s.RateSerializer, responses=s.ResultSerializer)
     @action(detail=True, methods=["post"])
@@ -146,7 +161,7 @@ class SharedResultView(APIView):
     @extend_schema(parameters=[LANG_PARAM], responses=s.SharedResultSerializer, auth=[])
     def get(self, request, token: str):
         result = shared_result_open(token)
-        return Response(public_view(result, selectors.language_of(request, request.query_params.get("lang"))))
+        return Response(public_view(result, _language(request)))
 
 
 # --- platform staff -----------------------------------------------------------------------------
@@ -255,6 +270,12 @@ class ExperimentViewSet(StaffViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._change(experiments.experiment_complete)
+
+    @extend_schema(request=None, responses=s.ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Abandon it: status `cancelled`, no winner, nothing activated (409 once ended)."""
+        return self._change(experiments.experiment_cancel)
 
     @extend_schema(request=None, responses=s.ExperimentSerializer)
     @action(detail=True, methods=["post"], url_path="declare-winner")

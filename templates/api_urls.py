@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from . import api
+from . import api, api_library
 
 routes = [
     ("services", api.ServiceViewSet, "service"),
     ("results", api.ResultViewSet, "service-result"),
     ("prompt-templates", api.PromptTemplateViewSet, "prompt-template"),
     ("experiments", api.ExperimentViewSet, "experiment"),
+    *api_library.routes,
 ]
 
 paths = [

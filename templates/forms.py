@@ -22,6 +22,10 @@ def _field(spec: dict, lang: str) -> forms.Field:
         "required": bool(spec.get("required")) and kind != "boolean",
         "initial": spec.get("default"),
     }
+    if kind == "image":
+        # Checked by the service (by its bytes, not this widget's `accept`).
+        return forms.FileField(widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+                               **common)  # fmt: skip
     if "enum" in spec:
         choices = [(str(v), label) for v, label in enum_choices(spec, lang)]
         if not common["required"] and "default" not in spec:
@@ -65,11 +69,22 @@ class ParametersForm(forms.Form):
         values: dict[str, Any] = {}
         for spec in self.definition:
             name = spec["name"]
+            if spec["type"] == "image":
+                continue  # a file: `uploads()`
             if spec["type"] == "boolean":
                 values[name] = name in self.data
             else:
                 values[name] = self.data.get(name, "")
         return values
+
+    def uploads(self) -> dict[str, Any]:
+        """The files sent for image parameters, by name."""
+        names = [spec["name"] for spec in self.definition if spec["type"] == "image"]
+        return {name: self.files[name] for name in names if name in self.files}
+
+    @property
+    def takes_files(self) -> bool:
+        return any(spec["type"] == "image" for spec in self.definition)
 
 
 class ShareForm(forms.Form):

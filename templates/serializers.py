@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from templates.models import OutputFormat, PromptExperiment, PromptTemplate, Service, ServiceResult
 from templates.services.experiments import WINNER_RULE, experiment_evaluate
@@ -103,8 +107,29 @@ class ServiceDetailSerializer(ServiceSerializer):
         return ParameterSerializer(getattr(service, "parameters", []), many=True, context=self.context).data
 
 
+class ParamsField(serializers.DictField):
+    """An object; in a multipart upload (a photo beside the values) the same object as a JSON string."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)  # multipart: the JSON string itself
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError(_("Send the parameters as a JSON object.")) from None
+        return super().to_internal_value(data)
+
+
 class RunSerializer(serializers.Serializer):
-    params = serializers.DictField(help_text="Parameter name -> value, as the service's `parameters` describe.")
+    params = ParamsField(
+        help_text="Parameter name -> value, as the service's `parameters` describe. With a photo, send "
+        "multipart/form-data: this object as a JSON string in `params`, each photo as a file part named after "
+        "its image parameter.",
+    )  # fmt: skip
     template_version = serializers.CharField(required=False, allow_blank=False, max_length=10)
 
 
@@ -117,12 +142,15 @@ class ResultSerializer(serializers.ModelSerializer):
     share_url = serializers.SerializerMethodField()
     demo = serializers.SerializerMethodField()
     demo_label = serializers.SerializerMethodField()
+    input_data = serializers.JSONField(read_only=True)
+    input_files = serializers.SerializerMethodField(help_text="Download URLs of the photos sent (members only).")
+    result_files = serializers.SerializerMethodField(help_text="Download URLs of the images made (members only).")
 
     class Meta:
         model = ServiceResult
         fields = [
-            "id", "service", "user", "status", "status_label", "demo", "demo_label", "input_data", "output_format",
-            "output",
+            "id", "service", "user", "status", "status_label", "demo", "demo_label", "input_data", "input_files",
+            "output_format", "output", "result_files",
             "output_text", "credits_charged", "template_version", "ai_model", "tokens_in", "tokens_out",
             "tokens_used", "processing_time_ms", "attempts", "error_code", "error", "rating", "feedback",
             "is_public", "share_url", "share_expires_at", "view_count", "max_views", "expires_at", "created_at",
@@ -138,6 +166,17 @@ class ResultSerializer(serializers.ModelSerializer):
 
     def get_demo_label(self, result: ServiceResult) -> str | None:
         return str(DEMO_LABEL) if self.get_demo(result) else None
+
+    def _file_urls(self, result: ServiceResult, kind: str, paths: list[str]) -> list[str]:
+        request = self.context.get("request")
+        urls = [reverse("service-result-file", args=[result.pk, kind, i]) for i in range(len(paths))]
+        return [request.build_absolute_uri(u) for u in urls] if request is not None else urls
+
+    def get_input_files(self, result: ServiceResult) -> list[str]:
+        return self._file_urls(result, "input", result.input_files)
+
+    def get_result_files(self, result: ServiceResult) -> list[str]:
+        return self._file_urls(result, "result", result.result_files)
 
     def get_share_url(self, result: ServiceResult) -> str | None:
         if not result.is_public or not result.share_token:

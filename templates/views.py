@@ -25,6 +25,7 @@ from aiplatform.flash import service_error_text
 from . import forms, selectors
 from .filters import ResultFilter
 from .models import ServiceResult
+from .services.files import result_file_response
 from .services.offline import DEMO_LABEL, offline_service_types, uses_offline_model
 from .services.parameters import enum_choices, localized
 from .services.ratings import result_rate
@@ -110,13 +111,15 @@ class ServiceView(TenantViewMixin, View):
     def post(self, request, code: str):
         service = _service_or_404(code)
         template = self._template(service)
-        form = forms.ParametersForm(template.parameters if template else [], _lang(request), request.POST)
+        definition = template.parameters if template else []
+        form = forms.ParametersForm(definition, _lang(request), request.POST, request.FILES)
         if not request.account_role.at_least(Role.MEMBER):
             messages.error(request, _("Viewers cannot run services; ask an admin of this account for a member role."))
             return render(request, "services/service.html", self._context(request, service, form, template), status=403)
         try:
             result = service_run(
                 account=self.account, user=request.user, service_code=code, params=form.raw_values(),
+                files=form.uploads(),
                 idempotency_key=f"web-{request.POST.get('idempotency_key', '')}"[:255]
                 if request.POST.get("idempotency_key") else None,
             )  # fmt: skip
@@ -131,10 +134,7 @@ class ServiceView(TenantViewMixin, View):
 
 
 def _service_or_404(code: str):
-    try:
-        return service_for_code(code)
-    except NotFound:
-        raise Http404("No such service.")
+    return service_for_code(code)  # NotFound: the 404 page (TenantViewMixin)
 
 
 class ResultView(TenantViewMixin, View):
@@ -158,6 +158,8 @@ class ResultView(TenantViewMixin, View):
             "rate_form": forms.RateForm(initial={"rating": result.rating, "feedback": result.feedback}),
             "demo": uses_offline_model(result.ai_model),
             "demo_label": _(DEMO_LABEL),
+            "input_file_urls": file_urls(result, "input", result.input_files),
+            "result_file_urls": file_urls(result, "result", result.result_files),
             "can_rate": result.user_id == request.user.pk,
             "can_share": result.user_id == request.user.pk or request.account_role.at_least(Role.ADMIN),
             "lang": lang,
@@ -181,6 +183,21 @@ def _input_rows(result: ServiceResult, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
+def file_urls(result: ServiceResult, kind: str, paths: list[str]) -> list[str]:
+    return [reverse("templates:result_file", args=[result.pk, kind, i]) for i in range(len(paths))]
+
+
+class ResultFileView(TenantViewMixin, View):
+    """A photo the user sent or an image the service made: members of the account only
+    (another account's result is a 404), by position, never by storage path."""
+
+    def get(self, request, pk, kind: str, index: int):
+        result = self.get_scoped_object(ServiceResult, pk=pk)
+        if result.expires_at <= timezone.now():
+            raise Http404("This result has expired.")
+        return result_file_response(result, kind, index)
+
+
 class ResultStatusView(TenantViewMixin, View):
     """The small JSON the result page polls every second."""
 
@@ -189,7 +206,14 @@ class ResultStatusView(TenantViewMixin, View):
         return JsonResponse(status_payload(result))
 
 
-class ResultShareView(TenantViewMixin, View):
+class _ResultActionView(TenantViewMixin, View):
+    """An action on one result: a refusal is a flash message on the result page."""
+
+    def error_url(self) -> str:
+        return reverse("templates:result", kwargs={"pk": self.kwargs["pk"]})
+
+
+class ResultShareView(_ResultActionView):
     required_role = Role.MEMBER
 
     def post(self, request, pk):
@@ -199,45 +223,33 @@ class ResultShareView(TenantViewMixin, View):
             messages.error(request, forms.form_error_text(form))
             return redirect("templates:result", pk=pk)
         days = form.cleaned_data.get("expires_in_days")
-        try:
-            result_share(
-                result=result, actor=self.membership, expires_in=timedelta(days=days) if days else None,
-                max_views=form.cleaned_data.get("max_views"),
-            )  # fmt: skip
-        except ServiceError as exc:
-            messages.error(request, service_error_text(exc))
-        else:
-            messages.success(request, _("The result is public: anyone with the link can see its answer."))
+        result_share(
+            result=result, actor=self.membership, expires_in=timedelta(days=days) if days else None,
+            max_views=form.cleaned_data.get("max_views"),
+        )  # fmt: skip
+        messages.success(request, _("The result is public: anyone with the link can see its answer."))
         return redirect("templates:result", pk=pk)
 
 
-class ResultUnshareView(TenantViewMixin, View):
+class ResultUnshareView(_ResultActionView):
     required_role = Role.MEMBER
 
     def post(self, request, pk):
         result = self.get_scoped_object(ServiceResult, pk=pk)
-        try:
-            result_unshare(result=result, actor=self.membership)
-        except ServiceError as exc:
-            messages.error(request, service_error_text(exc))
-        else:
-            messages.success(request, _("The result is private again; the old link no longer works."))
+        result_unshare(result=result, actor=self.membership)
+        messages.success(request, _("The result is private again; the old link no longer works."))
         return redirect("templates:result", pk=pk)
 
 
-class ResultRateView(TenantViewMixin, View):
+class ResultRateView(_ResultActionView):
     def post(self, request, pk):
         result = self.get_scoped_object(ServiceResult, pk=pk)
         form = forms.RateForm(request.POST)
         if not form.is_valid():
             messages.error(request, forms.form_error_text(form))
             return redirect("templates:result", pk=pk)
-        try:
-            result_rate(result=result, user=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            messages.error(request, service_error_text(exc))
-        else:
-            messages.success(request, _("Thank you for rating this result."))
+        result_rate(result=result, user=request.user, **form.cleaned_data)
+        messages.success(request, _("Thank you for rating this result."))
         return redirect("templates:result", pk=pk)
 
 

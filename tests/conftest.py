@@ -11,11 +11,13 @@ import pytest
 from django.core.cache import cache
 from django.db import connections
 from django.test.utils import setup_databases, teardown_databases
+from django.utils import translation
 
 from accounts.tenancy.roles import as_owner
 
-# Webhook fixtures of the channel bot (webhook_settings, answers, deliver).
-pytest_plugins = ["tests.support.platform_webhooks"]
+# Webhook fixtures of the channel bot (webhook_settings, answers, deliver); the fake
+# ElevenLabs + HeyGen server of the media adapters (fake_media).
+pytest_plugins = ["tests.support.platform_webhooks", "tests.support.fake_media"]
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +32,34 @@ def django_db_setup(django_test_environment, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A test that renders Korean leaves it active in its thread; the next one starts in the
+    default language (xdist puts any test after any other)."""
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters and cached sessions live in Redis; start each test clean."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _platform_data_after_flush(request):
+    """A transactional test flushes the database when it ends, and with it the platform data
+    the data migrations seed (models, plans, services); the next one loads it again, so it
+    sees the database as migrated whatever ran before it. Unconditionally: an earlier test's
+    factories may have left a table non-empty without the seeded rows."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
+        return
+    from aiplatform.platform_data import platform_data_load
+
+    request.getfixturevalue("transactional_db")
+    platform_data_load()
 
 
 @pytest.fixture

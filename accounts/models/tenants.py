@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 
@@ -9,10 +10,10 @@ from accounts.tenancy.models import TenantModel
 class Role(models.TextChoices):
     """Membership roles, strongest first."""
 
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
+    VIEWER = "viewer", _("Viewer")
 
     @property
     def rank(self) -> int:
@@ -29,15 +30,15 @@ class Account(models.Model):
     """The tenant (seed 003 `accounts`), with its plan limits."""
 
     class PlanType(models.TextChoices):
-        INDIVIDUAL = "individual", "Individual"
-        TEAM = "team", "Team"
-        AGENCY = "agency", "Agency"
+        INDIVIDUAL = "individual", _("Individual")
+        TEAM = "team", _("Team")
+        AGENCY = "agency", _("Agency")
 
     class SubscriptionStatus(models.TextChoices):
-        ACTIVE = "active", "Active"
-        CANCELLED = "cancelled", "Cancelled"
-        PAST_DUE = "past_due", "Past due"
-        TRIALING = "trialing", "Trialing"
+        ACTIVE = "active", _("Active")
+        CANCELLED = "cancelled", _("Cancelled")
+        PAST_DUE = "past_due", _("Past due")
+        TRIALING = "trialing", _("Trialing")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=255)

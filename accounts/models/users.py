@@ -1,10 +1,26 @@
+import re
 import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+USERNAME_PATTERN = re.compile(r"[^\W_](?:[\w.-]*[^\W_])?")  # letters and digits of any script, inner . _ -
+
+
+def validate_username(value: str) -> None:
+    """A display handle (seed 001 `username`): 3 to 50 characters, letters and digits
+    of any script with `.`, `_` or `-` inside, not all digits."""
+    if not 3 <= len(value) <= 50:
+        raise ValidationError("A username has 3 to 50 characters.", code="username_length")
+    if not USERNAME_PATTERN.fullmatch(value) or ".." in value:
+        raise ValidationError("Use letters and digits, with . _ or - between them.", code="username_characters")
+    if value.isdigit():
+        raise ValidationError("A username needs at least one letter.", code="username_digits")
 
 
 class UserManager(BaseUserManager):
@@ -31,12 +47,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person. Seeds 000-004 `users`; the tenant is `Account`, not the user."""
 
     class PlatformRole(models.TextChoices):
-        USER = "user", "User"
-        ADMIN = "admin", "Platform admin"
-        SUPER_ADMIN = "super_admin", "Super admin"
+        USER = "user", _("User")
+        ADMIN = "admin", _("Platform admin")
+        SUPER_ADMIN = "super_admin", _("Super admin")
 
     class LoginProvider(models.TextChoices):
-        EMAIL = "email", "Email"
+        EMAIL = "email", _("Email")
         GOOGLE = "google", "Google"
         KAKAO = "kakao", "Kakao"
         FACEBOOK = "facebook", "Facebook"
@@ -44,6 +60,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=255, unique=True)
     full_name = models.CharField(max_length=255, blank=True)
+    # Seed 001 `username`: an optional display handle, unique whatever its case (blank: none).
+    username = models.CharField(
+        max_length=50, blank=True, validators=[validate_username],
+        help_text="Your display handle: 3 to 50 letters or digits, with . _ or - between them.",
+    )  # fmt: skip
     avatar_url = models.URLField(max_length=500, blank=True)
     role = models.CharField(max_length=20, choices=PlatformRole.choices, default=PlatformRole.USER)
     locale = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
@@ -62,7 +83,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     class Meta:
-        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("username"), condition=~models.Q(username=""), name="accounts_user_username_ci_unique",
+                violation_error_message="This username is taken.",
+            ),
+        ]  # fmt: skip
         indexes = [models.Index(fields=["role"]), models.Index(fields=["is_active"])]
 
     def __str__(self) -> str:
@@ -75,7 +102,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.email.split("@")[0]
+        return self.full_name or self.username or self.email.split("@")[0]
 
     def get_full_name(self) -> str:
         return self.full_name
@@ -105,9 +132,9 @@ class UserPreferences(models.Model):
     """Seed 000 `user_preferences` and seed 002 `users.settings`."""
 
     class Theme(models.TextChoices):
-        SYSTEM = "system", "System"
-        LIGHT = "light", "Light"
-        DARK = "dark", "Dark"
+        SYSTEM = "system", _("System")
+        LIGHT = "light", _("Light")
+        DARK = "dark", _("Dark")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="preferences", primary_key=True)
     timezone = models.CharField(max_length=64, default="UTC")

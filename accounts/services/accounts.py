@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
+from accounts.actors import require_role
 from accounts.models import Account, Membership, Role, User, UserPreferences, UserProfile
 from accounts.plans import PLAN_LIMITS
 from accounts.tenancy.context import account_context
@@ -37,6 +40,32 @@ def account_create(
             storage_limit_gb=limits.storage_limit_gb,
         )
         Membership.objects.create(account=account, user=owner, role=Role.OWNER)
+    return account
+
+
+@transaction.atomic
+def account_settings_update(*, account: Account, actor: Membership, name: str, billing_email: str) -> Account:
+    """An admin or owner renames the account or changes its billing email. The row's
+    before and after land in the audit log (billing_auditlog, by the database trigger
+    `accounts_account_audit` of billing migration 0016), with the acting user."""
+    require_role(actor, Role.ADMIN, "Only admins and owners can change the account.")
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["This field is required."]
+    elif len(name) > 255:
+        errors["name"] = ["At most 255 characters."]
+    billing_email = (billing_email or "").strip()
+    if billing_email:
+        try:
+            validate_email(billing_email)
+        except ValidationError:
+            errors["billing_email"] = ["Enter a valid email address."]
+    if errors:
+        raise InvalidInput("Some fields are invalid.", fields=errors)
+    with account_context(account.id):
+        account.name, account.billing_email = name, billing_email
+        account.save(update_fields=["name", "billing_email"])
     return account
 
 

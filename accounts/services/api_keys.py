@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import require_role
 from accounts.models import Account, ApiKey, Membership, Role
 from accounts.models.access import token_digest
 from aiplatform.errors import Conflict, Forbidden, InvalidInput
@@ -22,8 +23,7 @@ def _new_raw_key() -> tuple[str, str]:
 @transaction.atomic
 def api_key_create(*, account: Account, actor: Membership, name: str, role: str = Role.MEMBER) -> tuple[ApiKey, str]:
     """Returns the key and its secret, which is shown once and never stored."""
-    if not actor.role_enum.at_least(Role.ADMIN):
-        raise Forbidden("Only admins and owners can create API keys.")
+    require_role(actor, Role.ADMIN, "Only admins and owners can create API keys.")
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give the key a name.", fields={"name": ["This field is required."]})
@@ -47,8 +47,7 @@ def api_key_create(*, account: Account, actor: Membership, name: str, role: str 
 
 @transaction.atomic
 def api_key_revoke(*, account: Account, actor: Membership, api_key: ApiKey) -> ApiKey:
-    if not actor.role_enum.at_least(Role.ADMIN):
-        raise Forbidden("Only admins and owners can revoke API keys.")
+    require_role(actor, Role.ADMIN, "Only admins and owners can revoke API keys.")
     if api_key.revoked_at:
         raise Conflict("This key is already revoked.", code="already_revoked")
     api_key.revoked_at = timezone.now()

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import require_role
 from accounts.events import publish_on_commit
 from accounts.models import Account, Invitation, Membership, Role, User
 from accounts.models.access import token_digest
@@ -32,8 +33,7 @@ def invitation_create(
     *, account: Account, actor: Membership, email: str, role: str = Role.MEMBER
 ) -> tuple[Invitation, str]:
     """Invite `email`; returns the invitation and its raw token (only ever in the email)."""
-    if not actor.role_enum.at_least(Role.ADMIN):
-        raise Forbidden("Only admins and owners can invite members.")
+    require_role(actor, Role.ADMIN, "Only admins and owners can invite members.")
     try:
         role_enum = Role(role)
     except ValueError:
@@ -74,10 +74,9 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_revoke(*, account: Account, actor: Membership, invitation: Invitation) -> Invitation:
-    if not actor.role_enum.at_least(Role.ADMIN):
-        raise Forbidden("Only admins and owners can revoke invitations.")
+    require_role(actor, Role.ADMIN, "Only admins and owners can revoke invitations.")
     if invitation.status != Invitation.Status.PENDING:
-        raise Conflict(f"This invitation is already {invitation.get_status_display().lower()}.", code="not_pending")
+        raise Conflict(f"This invitation is already {invitation.status}.", code="not_pending")
     invitation.status = Invitation.Status.REVOKED
     invitation.save(update_fields=["status"])
     return invitation

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.actors import require_role
 from accounts.models import Account, Membership, Role
 from aiplatform.errors import Conflict, Forbidden, InvalidInput
 
@@ -20,8 +21,7 @@ def _lock_owners(account: Account) -> int:
 
 
 def _check_manage(actor: Membership, target: Membership) -> None:
-    if not actor.role_enum.at_least(Role.ADMIN):
-        raise Forbidden("Only admins and owners can manage members.")
+    require_role(actor, Role.ADMIN, "Only admins and owners can manage members.")
     if target.role_enum.rank > actor.role_enum.rank:
         raise Forbidden("You cannot change a member whose role is above yours.")
 

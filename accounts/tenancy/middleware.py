@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import Role, User
 from accounts.selectors import api_key_by_raw, membership_for_user
@@ -93,13 +94,13 @@ class TenantMiddleware:
     def _resolve_api_key(self, request, raw_key: str) -> None:
         key = api_key_by_raw(raw_key) if raw_key.startswith(f"{settings.API_KEY_PREFIX}_") else None
         if key is None:
-            request.api_key_error = "Invalid or revoked API key."
+            request.api_key_error = gettext("Invalid or revoked API key.")
             return
         # The key acts for its creator, never with more than the creator has now.
         _set_request_context(key.created_by_id, key.account_id, False)
         membership = membership_for_user(key.created_by, key.account_id)
         if membership is None or membership.account_id != key.account_id or not key.created_by.is_active:
-            request.api_key_error = "This API key's owner is no longer a member of its account."
+            request.api_key_error = gettext("This API key's owner is no longer a member of its account.")
             return
         role = min(Role(key.role), membership.role_enum, key=lambda r: r.rank)
         if role != membership.role_enum:
@@ -107,6 +108,11 @@ class TenantMiddleware:
             # to them carries the key's cap. This copy is never saved.
             membership = copy.copy(membership)
             membership.role = role
+        # A program speaks its key owner's language, as the owner's pages do
+        # (accounts.locale.UserLocaleMiddleware), which ran before the key was known.
+        if key.created_by.locale:
+            translation.activate(key.created_by.locale)
+            request.LANGUAGE_CODE = translation.get_language()
         request.api_key = key
         request.account = key.account
         request.membership = membership

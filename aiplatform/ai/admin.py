@@ -22,7 +22,7 @@ class AiModelAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "display_name", "enabled"]}),
         ("Provider", {"fields": ["provider", "provider_model", "kind"]}),
-        ("Limits", {"fields": ["context_window", "max_output_tokens", "dimensions"]}),
+        ("Limits", {"fields": ["context_window", "max_output_tokens", "dimensions", "accepts_images"]}),
         (
             "Prices",
             {

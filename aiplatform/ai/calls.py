@@ -7,6 +7,8 @@ it through `database_sync_to_async`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from .pricing import credits_for, estimate_prompt_tokens, estimate_tokens, provi
 from .providers import provider_for
 from .providers.base import ChatRequest, ChatResult, Provider
 from .registry import ModelEntry, model_entry
-from .types import ChatMessage, Completion, Usage
+from .types import IMAGE_TYPES, ChatMessage, Completion, ImagePart, Usage
 
 OK, ERROR, CANCELLED, BLOCKED = "ok", "error", "cancelled", "blocked"
 UNCHARGED = frozenset({ERROR, BLOCKED})
@@ -51,16 +53,52 @@ class Call:
     started: float = field(default_factory=time.perf_counter)
 
 
+def _invalid_message(message: Mapping, why: str) -> InvalidInput:
+    return InvalidInput(why, fields={"messages": [f"Invalid message: {str(dict(message))[:100]}"]})
+
+
+def _image_part(part: Mapping, message: Mapping) -> ImagePart:
+    """An OpenAI-style `{"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}` part.
+    Only inline data: the gateway never fetches a URL on a caller's behalf."""
+    image_url = part.get("image_url")
+    url = image_url.get("url") if isinstance(image_url, Mapping) else image_url
+    head, _, data = str(url or "").partition(",")
+    media_type = head.removeprefix("data:").removesuffix(";base64")
+    if not head.startswith("data:") or not head.endswith(";base64") or media_type not in IMAGE_TYPES:
+        raise _invalid_message(message, f"An image part must be a base64 data URL of one of: {', '.join(IMAGE_TYPES)}.")
+    try:
+        return ImagePart(media_type=media_type, data=base64.b64decode(data, validate=True))
+    except (binascii.Error, ValueError):
+        raise _invalid_message(message, "An image part's data is not valid base64.") from None
+
+
 def chat_message(message: ChatMessage | Mapping) -> ChatMessage:
+    """A ChatMessage, from one or from a dict whose content is text or OpenAI-style
+    content parts (`text` and `image_url` parts; images in user messages only)."""
     if isinstance(message, ChatMessage):
-        return message
-    role, content = message.get("role"), message.get("content")
-    if role not in _ROLES or not isinstance(content, str):
+        chat = message
+    else:
+        role, content = message.get("role"), message.get("content")
+        images: list[ImagePart] = []
+        if isinstance(content, list | tuple) and role in _ROLES:
+            texts = []
+            for part in content:
+                kind = part.get("type") if isinstance(part, Mapping) else None
+                if kind == "text" and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+                elif kind == "image_url":
+                    images.append(_image_part(part, message))
+                else:
+                    raise _invalid_message(message, "A content part is a text or an image_url part.")
+            content = "\n\n".join(texts)
+        if role not in _ROLES or not isinstance(content, str):
+            raise _invalid_message(message, "Each message needs a role (system, user or assistant) and text content.")
+        chat = ChatMessage(role=role, content=content, images=tuple(images))
+    if chat.images and chat.role != "user":
         raise InvalidInput(
-            "Each message needs a role (system, user or assistant) and text content.",
-            fields={"messages": [f"Invalid message: {str(dict(message))[:100]}"]},
+            "Only user messages can carry images.", fields={"messages": ["Images in a non-user message."]}
         )
-    return ChatMessage(role=role, content=content)
+    return chat
 
 
 def prepare(
@@ -96,6 +134,12 @@ def prepare(
             f"max_tokens must be between 1 and {entry.max_output_tokens} for {entry.name}.",
             fields={"max_tokens": [f"At most {entry.max_output_tokens}."]},
         )
+    if any(m.images for m in msgs) and not entry.accepts_images:
+        raise InvalidInput(
+            f"The model {entry.name} does not read images. Choose a vision model of the registry "
+            "(one marked 'accepts images').",
+            code="images_unsupported", fields={"model": ["This model does not accept images."]},
+        )  # fmt: skip
     prompt = estimate_prompt_tokens(msgs)
     if prompt > entry.context_window:
         raise InvalidInput(
@@ -167,7 +211,11 @@ def meter(
     price = credits_for(entry, usage.tokens_in, usage.tokens_out)
     cost = provider_cost_for(entry, usage.tokens_in, usage.tokens_out)
     unpaid: InsufficientCredits | None = None
-    with transaction.atomic():
+    # Inside a caller's transaction (a request) no savepoint of its own: the charge and
+    # the record commit or roll back with the caller's work, and a search or a chat
+    # turn spares two round trips. InsufficientCredits is caught below, inside the
+    # block, so it never marks the caller's transaction for rollback.
+    with transaction.atomic(savepoint=False):
         spent = Decimal("0")
         if charged is not None:
             spent = charged if status not in UNCHARGED else Decimal("0")

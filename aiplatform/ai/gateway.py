@@ -27,6 +27,10 @@ Contract (other apps code against it; keep it stable):
 
 Additions (backwards compatible):
 
+- `CompletionRequest` (frozen dataclass): the fields above written once;
+  `complete(req)`, `stream(req)`, `astream(req)` take it positionally, and the
+  keyword form builds one (an unknown keyword is a TypeError, as before).
+
 - `json_schema=dict`: the answer must be JSON valid against it (implies
   json_output; OpenAI-compatible servers get `response_format` json_schema,
   Anthropic an instruction, the offline model builds a valid instance). Callers
@@ -59,8 +63,10 @@ Additions (backwards compatible):
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -80,43 +86,69 @@ from .registry import model_entry
 from .streams import AsyncCompletionStream, CompletionStream
 from .types import ChatMessage, Completion, Embeddings, Usage
 
-__all__ = ["complete", "stream", "astream", "embed", "CompletionStream", "AsyncCompletionStream", "NO_REFERENCE"]
+__all__ = [
+    "complete", "stream", "astream", "embed", "CompletionRequest", "CompletionStream", "AsyncCompletionStream",
+    "NO_REFERENCE",
+]  # fmt: skip
 
 EMBED_BATCH = 128  # texts per provider request
 
 
-def _call(**kwargs: Any) -> calls.Call:
-    call = calls.prepare(**kwargs)
+@dataclass(frozen=True, kw_only=True)
+class CompletionRequest:
+    """One completion asked of the gateway, written once for complete, stream and
+    astream (a new parameter is one field here). Frozen: `replace(...)` gives a
+    changed copy, e.g. the same request with another model."""
+
+    account: Account
+    model: str
+    messages: tuple[ChatMessage | Mapping, ...]
+    feature: str
+    user: Any = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    json_output: bool = False
+    json_schema: dict | None = None
+    reference: Reference = NO_REFERENCE
+    charge: bool = False
+    charged: Decimal | str | int | None = None
+    timeout: float | None = None
+    reservation: Any = None
+    generation: bool = False
+    output_guard: Callable[[str], bool] | None = None  # streams only
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "messages", tuple(self.messages))  # an iterator is read once, here
+
+    def replace(self, **changes: Any) -> CompletionRequest:
+        return dataclasses.replace(self, **changes)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def _completion_request(request: CompletionRequest | None, keywords: dict[str, Any]) -> CompletionRequest:
+    """The request object, or one built from the keyword form every existing caller uses."""
+    if request is None:
+        return CompletionRequest(**keywords)
+    if keywords:
+        raise TypeError("Pass a CompletionRequest or keywords, not both (use request.replace(...)).")
+    return request
+
+
+def _call(request: CompletionRequest) -> calls.Call:
+    call = calls.prepare(**request.as_kwargs())
     calls.guard(call)
     return call
 
 
-def complete(
-    *,
-    account: Account,
-    model: str,
-    messages: Iterable[ChatMessage | Mapping],
-    feature: str,
-    user: Any = None,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    json_output: bool = False,
-    json_schema: dict | None = None,
-    reference: Reference = NO_REFERENCE,
-    charge: bool = False,
-    charged: Decimal | str | int | None = None,
-    timeout: float | None = None,
-    reservation: Any = None,
-    generation: bool = False,
-) -> Completion:
-    """One completion, whole. `json_schema` asks for JSON valid against it (implies
-    json_output); `reservation` (a Reservation or its id) is settled with the price
-    instead of a direct debit. See the module docstring for the rest."""
-    call = _call(
-        account=account, model=model, messages=messages, feature=feature, user=user, temperature=temperature,
-        max_tokens=max_tokens, json_output=json_output, json_schema=json_schema, reference=reference,
-        charge=charge, charged=charged, timeout=timeout, reservation=reservation, generation=generation,
-    )  # fmt: skip
+def complete(request: CompletionRequest | None = None, /, **keywords: Any) -> Completion:
+    """One completion, whole: `complete(CompletionRequest(...))`, or the same fields as
+    keywords (`complete(account=, model=, messages=, feature=, ...)`). `json_schema` asks
+    for JSON valid against it (implies json_output); `reservation` (a Reservation or
+    its id) is settled with the price instead of a direct debit. See the module
+    docstring for the rest."""
+    call = _call(_completion_request(request, keywords))
     try:
         result = call.provider.complete(call.request)
     except Exception as exc:
@@ -125,65 +157,17 @@ def complete(
     return calls.finish(call, result, result.text, status=calls.OK)
 
 
-def stream(
-    *,
-    account: Account,
-    model: str,
-    messages: Iterable[ChatMessage | Mapping],
-    feature: str,
-    user: Any = None,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    json_output: bool = False,
-    json_schema: dict | None = None,
-    reference: Reference = NO_REFERENCE,
-    charge: bool = False,
-    charged: Decimal | str | int | None = None,
-    timeout: float | None = None,
-    reservation: Any = None,
-    generation: bool = False,
-    output_guard: Callable[[str], bool] | None = None,
-) -> CompletionStream:
-    """A streamed completion. The model, arguments and shut-off are checked here;
-    provider errors raise from iteration."""
-    call = _call(
-        account=account, model=model, messages=messages, feature=feature, user=user, temperature=temperature,
-        max_tokens=max_tokens, json_output=json_output, json_schema=json_schema, reference=reference,
-        charge=charge, charged=charged, timeout=timeout, reservation=reservation, generation=generation,
-        output_guard=output_guard,
-    )  # fmt: skip
-    return CompletionStream(call)
+def stream(request: CompletionRequest | None = None, /, **keywords: Any) -> CompletionStream:
+    """A streamed completion (a CompletionRequest or its fields as keywords). The model,
+    arguments and shut-off are checked here; provider errors raise from iteration."""
+    return CompletionStream(_call(_completion_request(request, keywords)))
 
 
-def astream(
-    *,
-    account: Account,
-    model: str,
-    messages: Iterable[ChatMessage | Mapping],
-    feature: str,
-    user: Any = None,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    json_output: bool = False,
-    json_schema: dict | None = None,
-    reference: Reference = NO_REFERENCE,
-    charge: bool = False,
-    charged: Decimal | str | int | None = None,
-    timeout: float | None = None,
-    reservation: Any = None,
-    generation: bool = False,
-    output_guard: Callable[[str], bool] | None = None,
-) -> AsyncCompletionStream:
+def astream(request: CompletionRequest | None = None, /, **keywords: Any) -> AsyncCompletionStream:
     """`stream` for async code (Channels consumers, ASGI views): `async for piece in
     astream(...)`. All database work runs through sync_to_async; the checks run on
     the first iteration."""
-    prepare = partial(
-        _call, account=account, model=model, messages=list(messages), feature=feature, user=user,
-        temperature=temperature, max_tokens=max_tokens, json_output=json_output, json_schema=json_schema,
-        reference=reference, charge=charge, charged=charged, timeout=timeout, reservation=reservation,
-        generation=generation, output_guard=output_guard,
-    )  # fmt: skip
-    return AsyncCompletionStream(prepare)
+    return AsyncCompletionStream(partial(_call, _completion_request(request, keywords)))
 
 
 def embed(

@@ -10,17 +10,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AiModel(models.Model):
     class Provider(models.TextChoices):
         OPENAI = "openai", "OpenAI-compatible"
         ANTHROPIC = "anthropic", "Anthropic"
-        LOCAL = "local", "Local (offline)"
+        LOCAL = "local", _("Local (offline)")
 
     class Kind(models.TextChoices):
-        CHAT = "chat", "Chat completion"
-        EMBEDDING = "embedding", "Embedding"
+        CHAT = "chat", _("Chat completion")
+        EMBEDDING = "embedding", _("Embedding")
 
     name = models.SlugField(max_length=100, unique=True, help_text="The name apps and API callers use.")
     display_name = models.CharField(max_length=100, blank=True)
@@ -30,6 +31,11 @@ class AiModel(models.Model):
     context_window = models.PositiveIntegerField(default=8192, help_text="Tokens of prompt + answer.")
     max_output_tokens = models.PositiveIntegerField(default=4096)
     dimensions = models.PositiveIntegerField(null=True, blank=True, help_text="Embedding models: vector size.")
+    accepts_images = models.BooleanField(
+        default=False,
+        help_text="Chat models: reads images sent with a message (a vision model). The offline model "
+        "accepts them only to say that it cannot see them.",
+    )
     price_in_per_mtok = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     price_out_per_mtok = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     credits_in_per_1k = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))

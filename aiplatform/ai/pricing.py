@@ -5,6 +5,7 @@ Token estimate (Usage.estimated = True), close to what BPE tokenizers give for
 English and safe for Korean:
     tokens(text)  = ceil(ASCII characters / 4) + non-ASCII characters
     prompt tokens = sum over messages of (tokens(content) + 4)   # role and framing
+                    + IMAGE_TOKENS per attached image           # a vision model's tiles, roughly
     answer tokens = tokens(answer)
 Credits = (tokens_in x credits_in_per_1k + tokens_out x credits_out_per_1k) / 1000,
 rounded half-up to 4 decimal places (the ledger's precision). Provider cost =
@@ -21,6 +22,7 @@ from .registry import ModelEntry
 from .types import ChatMessage
 
 MESSAGE_OVERHEAD = 4
+IMAGE_TOKENS = 800  # OpenAI bills a 512 px tile at 170 tokens plus 85; a typical photo is a few tiles
 CREDIT_QUANTUM = Decimal("0.0001")
 COST_QUANTUM = Decimal("0.000001")
 _THOUSAND = Decimal(1000)
@@ -33,7 +35,7 @@ def estimate_tokens(text: str) -> int:
 
 
 def estimate_prompt_tokens(messages: Iterable[ChatMessage]) -> int:
-    return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD for m in messages)
+    return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD + IMAGE_TOKENS * len(m.images) for m in messages)
 
 
 def credits_for(entry: ModelEntry, tokens_in: int, tokens_out: int) -> Decimal:

@@ -55,6 +55,7 @@ class ModelEntry:
     context_window: int
     max_output_tokens: int
     dimensions: int | None
+    accepts_images: bool
     price_in_per_mtok: Decimal
     price_out_per_mtok: Decimal
     credits_in_per_1k: Decimal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -9,10 +10,32 @@ from typing import Literal
 Role = Literal["system", "user", "assistant"]
 
 
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")  # what every vision provider here takes
+
+
+@dataclass(frozen=True, repr=False)
+class ImagePart:
+    """An image sent with a message (a vision model reads it). The bytes travel
+    inline: OpenAI-style `image_url` data URLs, Anthropic base64 `image` blocks."""
+
+    media_type: str  # one of IMAGE_TYPES
+    data: bytes
+
+    def base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    def data_url(self) -> str:
+        return f"data:{self.media_type};base64,{self.base64()}"
+
+    def __repr__(self) -> str:  # never the bytes in logs and error texts
+        return f"ImagePart({self.media_type}, {len(self.data)} bytes)"
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str
+    images: tuple[ImagePart, ...] = ()  # user messages only; a text-only message has none
 
 
 @dataclass

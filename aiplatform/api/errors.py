@@ -10,6 +10,7 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -76,7 +77,8 @@ def _suspicious_body(exc: SuspiciousOperation) -> tuple[int, dict] | None:
     the API's 413/400 instead of Django's HTML 400 page."""
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return 413, error_body("request_too_large", f"The request body exceeds the limit of {limit} bytes.")
+        message = _("The request body exceeds the limit of %(limit)s bytes.") % {"limit": limit}
+        return 413, error_body("request_too_large", message)
     if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
         return 400, error_body("bad_request", str(exc))
     return None
@@ -102,7 +104,7 @@ def exception_handler(exc, context):
     detail = response.data
     fields = None
     if isinstance(exc, exceptions.ValidationError):
-        message = "Some fields are invalid." if isinstance(detail, dict) else _flatten(detail)
+        message = _("Some fields are invalid.") if isinstance(detail, dict) else _flatten(detail)
         if isinstance(detail, dict):
             fields = flatten_fields(detail)
             if list(fields) == ["non_field_errors"]:
@@ -112,11 +114,17 @@ def exception_handler(exc, context):
         message = _flatten(detail.get("detail", detail)) if isinstance(detail, dict) else _flatten(detail)
         code = getattr(getattr(exc, "detail", None), "code", None) or _CODES.get(response.status_code, "error")
         if response.status_code == 404:
-            code, message = "not_found", "Not found."
+            code, message = "not_found", _("Not found.")
         if response.status_code == 401:
             code = "not_authenticated"
     headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
-    return Response(error_body(code, message, fields), status=response.status_code, headers=headers)
+    body = error_body(code, message, fields)
+    if isinstance(exc, exceptions.Throttled):
+        # The one API budget (aiplatform.api.throttling) answers like a service's RateLimited.
+        retry_after = max(int(exc.wait or 1), 1)
+        body["error"].update(code="rate_limited", retry_after=retry_after)
+        headers["Retry-After"] = str(retry_after)
+    return Response(body, status=response.status_code, headers=headers)
 
 
 def bad_request(request, exception):
@@ -124,7 +132,7 @@ def bad_request(request, exception):
     in the API's shape under /api/; HTML pages keep Django's page."""
     if request.path.startswith("/api/"):
         refused = _suspicious_body(exception) if isinstance(exception, SuspiciousOperation) else None
-        status, body = refused or (400, error_body("bad_request", "Bad request."))
+        status, body = refused or (400, error_body("bad_request", _("Bad request.")))
         return JsonResponse(body, status=status)
     return defaults.bad_request(request, exception)
 
@@ -132,7 +140,7 @@ def bad_request(request, exception):
 def page_not_found(request, exception):
     """Django's 404 handler: an unknown URL under /api/ still answers in the API's shape."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -142,7 +150,7 @@ def server_error(request):
     an HTML page, never a traceback); HTML pages keep the 500.html page."""
     if request.path.startswith("/api/"):
         request_id = getattr(request, "request_id", None) or current_request_id()
-        body = error_body("server_error", "An unexpected error occurred; quote the request id when reporting it.")
+        body = error_body("server_error", _("An unexpected error occurred; quote the request id when reporting it."))
         body["error"]["request_id"] = request_id
         return JsonResponse(body, status=500)
     return defaults.server_error(request)

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "chats",
     "channels_bot",
     "canvas",
+    # The app shell above every product: navigation, icons, global search, demo orchestration.
+    "workspace",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -59,9 +61,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A launched web-builder campaign on its own domain (Host header) is served at "/".
+    "canvas.views_builder.CampaignDomainMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.locale.UserLocaleMiddleware",
+    # Logs a 5xx API request after TenantMiddleware rolled its transaction back.
+    "billing.middleware.ApiErrorLogMiddleware",
     # Last: everything below runs inside one transaction carrying the tenant context.
     "accounts.tenancy.middleware.TenantMiddleware",
     "billing.middleware.ApiUsageLogMiddleware",
@@ -215,8 +221,9 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
 
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+# accounts' onboarding plus billing's welcome credits (billing/adapters.py).
+ACCOUNT_ADAPTER = "billing.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "billing.adapters.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -269,6 +276,14 @@ API_KEY_PREFIX = "aip"
 
 # --- Billing ---------------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=48)  # Stripe keeps 24 h; we keep longer
+# Credits a new user's personal account starts with (seed 001 users.credits DEFAULT 1000); 0: none.
+WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=1000)
+# What an account stores, in bytes (a function of the account): the usage page's storage figure.
+STORAGE_USED_BYTES = env("STORAGE_USED_BYTES", default="canvas.services.content.storage_used_bytes")
+if WELCOME_CREDITS < 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("WELCOME_CREDITS cannot be negative.")
 # "dev" pays instantly and offline (the embedded default); "stripe" needs the keys below.
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="dev")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
@@ -288,6 +303,11 @@ LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
+# Project-level strings (aiplatform/templates: the shell, errors; aiplatform.ai, workspace).
+# Each app keeps its own catalogue in <app>/locale; bin/setup compiles them all.
+LOCALE_PATHS = [BASE_DIR / "aiplatform" / "locale"]
+# Dates per language (aiplatform/formats/<lang>/formats.py): templates name the format.
+FORMAT_MODULE_PATH = ["aiplatform.formats"]
 USE_TZ = True
 
 # --- Static and media ------------------------------------------------------------
@@ -302,6 +322,15 @@ STORAGES = {
 }
 
 # --- REST API --------------------------------------------------------------------
+# The API's JSON bodies, checked by aiplatform.api.parsers.JSONParser BEFORE decoding:
+# a body over API_JSON_MAX_BYTES (or DATA_UPLOAD_MAX_MEMORY_SIZE, whichever is lower) is a
+# 413 without being read whole, one nested deeper than API_JSON_MAX_DEPTH a 400, so no
+# request exhausts a web process's memory or stack.
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=2_621_440)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=64)
+# Requests a minute one signed-in user or API key may make under /api/ (aiplatform.api.
+# throttling, counted in Redis by aiplatform.ratelimit); then 429 with Retry-After. 0: off.
+API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=1200)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.tenancy.authentication.ApiKeyAuthentication",
@@ -318,6 +347,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["aiplatform.api.filters.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aiplatform.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["aiplatform.api.throttling.ApiRequestThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -325,6 +355,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Multi-tenant AI platform. Authenticate with `Authorization: Bearer <api key>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "aiplatform.api.schema.blank_urls"],
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "accounts.models.tenants.Role.choices",
         "PlatformRoleEnum": "accounts.models.users.User.PlatformRole",
@@ -334,6 +365,14 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "channels_bot.models.orders.Order.Status",
         "ConversationStatusEnum": "channels_bot.models.conversations.Conversation.Status",
         "ConversationHandlerEnum": "channels_bot.models.conversations.Conversation.Handler",
+        # Canvas and library choice sets that share a field name (status, platform, content_type)
+        # with another set, or one set under several field names: one stable name each.
+        "WorkStatusEnum": "canvas.models.common.WorkStatus",
+        "GenerationStatusEnum": "canvas.models.builder_ai.GenerationStatus",
+        "CampaignStatusEnum": "canvas.models.campaigns.CampaignStatus",
+        "CreatorPlatformEnum": "canvas.models.common.Platform",
+        "ContentPieceTypeEnum": "canvas.models.content.ContentType",
+        "PurchaseStatusEnum": "templates.models.library.PurchaseStatus",
     },
 }
 
@@ -402,6 +441,12 @@ if SERVICES_OFFLINE_MODEL not in ("demo", "unavailable"):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("SERVICES_OFFLINE_MODEL must be 'demo' or 'unavailable'.")
+# A photo a service reads (face reading): JPEG, PNG or WebP up to this size; larger is refused (413).
+SERVICES_MAX_IMAGE_MB = env.float("SERVICES_MAX_IMAGE_MB", default=5.0)
+if not 0 < SERVICES_MAX_IMAGE_MB <= 20:  # 20 MB: what OpenAI and Anthropic accept per image
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SERVICES_MAX_IMAGE_MB must be above 0 and at most 20.")
 AI_LOCAL_TOKEN_DELAY = env.float("AI_LOCAL_TOKEN_DELAY", default=0.0)  # seconds between streamed words (demos)
 # httpx logs every provider request at INFO; the gateway logs retries and failures itself.
 LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
@@ -445,7 +490,13 @@ KNOWLEDGE_MAX_UPLOAD_MB = env.int("KNOWLEDGE_MAX_UPLOAD_MB", default=50)
 # exact scan is both exact and fast; above it, HNSW with iterative scans at this ef_search.
 KNOWLEDGE_EXACT_SEARCH_MAX_CHUNKS = env.int("KNOWLEDGE_EXACT_SEARCH_MAX_CHUNKS", default=10000)
 KNOWLEDGE_HNSW_EF_SEARCH = env.int("KNOWLEDGE_HNSW_EF_SEARCH", default=100)
-KNOWLEDGE_RRF_K = env.int("KNOWLEDGE_RRF_K", default=60)
+KNOWLEDGE_RRF_K = env.int("KNOWLEDGE_RRF_K", default=20)
+# Fusion (tuned on `python -m tests.bench retrieval_quality`, docs/adr/0003): weights of the
+# vector and full-text lists (times each unit's own), and passages of one document in a top k.
+KNOWLEDGE_VECTOR_WEIGHT = env.float("KNOWLEDGE_VECTOR_WEIGHT", default=1.0)
+KNOWLEDGE_TEXT_WEIGHT = env.float("KNOWLEDGE_TEXT_WEIGHT", default=0.5)
+KNOWLEDGE_PASSAGES_PER_DOCUMENT = env.int("KNOWLEDGE_PASSAGES_PER_DOCUMENT", default=2)
+KNOWLEDGE_DOCUMENT_EVIDENCE = env.float("KNOWLEDGE_DOCUMENT_EVIDENCE", default=0.0)  # share of sibling passages' scores
 # A hosted chat model of the registry that reranks passages on request; empty: no reranking.
 KNOWLEDGE_RERANK_MODEL = env("KNOWLEDGE_RERANK_MODEL", default="")
 CELERY_BEAT_SCHEDULE["knowledge-ingestion-sweep"] = {"task": "knowledge.tasks.ingestion_sweep", "schedule": 120.0}
@@ -476,6 +527,12 @@ if STORAGE_S3_BUCKET:
 # --- Channel bot -----------------------------------------------------------------
 from .channels_bot import *  # noqa: E402,F403
 
+# --- Media (speech, voice clones, avatar video: aiplatform/ai/media/) ---------------
+from .media import *  # noqa: E402,F403
+
+# Generated voice and avatar files past MEDIA_FILE_TTL_DAYS are deleted from storage (rows stay).
+CELERY_BEAT_SCHEDULE["canvas-media-expire"] = {"task": "canvas.tasks.generated_media_expire", "schedule": 3600.0}
+
 # Instagram Login tokens within INSTAGRAM_REFRESH_BEFORE_DAYS of expiry, X tokens 5 minutes before.
 CELERY_BEAT_SCHEDULE["channels-tokens-refresh"] = {
     "task": "channels_bot.tasks.outbound.tokens_refresh", "schedule": 120.0,
@@ -489,3 +546,19 @@ CELERY_BEAT_SCHEDULE["channels-products-embed-sweep"] = {
 CELERY_BEAT_SCHEDULE["channels-deliveries-sweep"] = {
     "task": "channels_bot.tasks.inbound.deliveries_sweep", "schedule": 60.0,
 }  # fmt: skip
+
+# --- Web builder publishing, platform analyses, marketplace, feature flags -------------
+from .builder import *  # noqa: E402,F403
+
+# --- Campaign tracking (canvas/tracking/: collector, batch writer) -----------------
+TRACKING_REDIS_URL = env("TRACKING_REDIS_URL", default=redis_db_url(3))  # the event stream and the daily salts
+from .tracking import *  # noqa: E402,F403
+
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "canvas.tracking.tasks"]
+# Safety net: the collector schedules a flush when events arrive; this catches any it missed.
+CELERY_BEAT_SCHEDULE["tracking-events-flush"] = {"task": "canvas.tracking.tasks.events_flush", "schedule": 15.0}
+
+# --- Canvas processing queue and content studio ----------------------------------
+from .canvas_jobs import *  # noqa: E402,F403
+
+CELERY_BEAT_SCHEDULE.update(CANVAS_JOBS_BEAT)  # noqa: F405

@@ -5,9 +5,33 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("AIPLATFORM_DATA_DIR", str(Path(__file__).resolve().parent.parent.parent / ".data" / "test"))
+# pytest-xdist (`pytest -n 2`): each worker gets its own embedded PostgreSQL and Redis
+# (a data folder per worker), so databases, caches and rate-limit counters never mix. A
+# process a worker starts (tests/knowledge/test_worker.py's Celery worker) inherits both the
+# worker's name and its folder, and stays in that folder.
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    if not (_data_dir := os.environ["AIPLATFORM_DATA_DIR"].rstrip("/")).endswith(f"-{_worker}"):
+        os.environ["AIPLATFORM_DATA_DIR"] = f"{_data_dir}-{_worker}"
+# A process that runs no test (xdist's controller, mypy's Django plugin; bin/test and
+# bin/typecheck set AIPLATFORM_TEST_NO_SERVERS=1): unreachable addresses keep it from
+# starting embedded servers; they are taken out of the environment again so that the
+# workers the controller spawns start theirs.
+_NOWHERE = {
+    "DATABASE_URL": "postgres://xdist-controller.invalid/none",
+    "REDIS_URL": "redis://xdist-controller.invalid/0",
+}
+_controller = not _worker and os.environ.get("AIPLATFORM_TEST_NO_SERVERS") == "1"
+if _controller:
+    for _name, _value in _NOWHERE.items():
+        os.environ.setdefault(_name, _value)
 
 from .base import *  # noqa: E402,F403
-from .base import DATABASES, STORAGES  # noqa: E402
+from .base import DATABASES, PASSWORD_HASHERS, STORAGES  # noqa: E402
+
+if _controller:
+    for _name, _value in _NOWHERE.items():
+        if os.environ.get(_name) == _value:
+            del os.environ[_name]
 
 DEBUG = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -31,3 +55,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # TESTS ONLY, public in this repository: a fixed key so persona fixtures are reproducible.
 TEST_PERSONA_ENCRYPTION_KEY = "YWlwbGF0Zm9ybS1URVNULU9OTFktcGVyc29uYS1rZXk="
 PERSONA_ENCRYPTION_KEYS = [TEST_PERSONA_ENCRYPTION_KEY]
+
+# A fast hasher for the tests' own passwords (argon2 is slow on purpose); argon2 hashes
+# still verify, and tests/accounts/test_signup.py checks production's argon2id choice.
+PRODUCTION_PASSWORD_HASHERS = PASSWORD_HASHERS
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+
+# The API-wide request budget is its own test's subject (tests/platform/test_api_limits.py
+# sets it); route sweeps such as the cross-tenant test would otherwise meet 429s.
+API_REQUESTS_PER_MINUTE = 0

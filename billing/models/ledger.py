@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from accounts.tenancy.models import TenantModel
@@ -44,20 +45,25 @@ class CreditTransaction(TenantModel):
     """One row per balance change; append-only (a trigger refuses UPDATE and DELETE)."""
 
     class Type(models.TextChoices):
-        TOP_UP = "top_up", "Top-up"  # AIMix "charge"
-        USE = "use", "Use"
-        CHAT_BURN = "chat_burn", "Chat burn"
-        REFUND = "refund", "Refund"
-        BONUS = "bonus", "Bonus"
-        FINE = "fine", "Fine"
-        GRANT = "grant", "Plan grant"
-        ADJUSTMENT = "adjustment", "Operator adjustment"
+        TOP_UP = "top_up", _("Top-up")  # AIMix "charge"
+        USE = "use", _("Use")
+        CHAT_BURN = "chat_burn", _("Chat burn")
+        REFUND = "refund", _("Refund")
+        BONUS = "bonus", _("Bonus")
+        FINE = "fine", _("Fine")
+        GRANT = "grant", _("Plan grant")
+        ADJUSTMENT = "adjustment", _("Operator adjustment")
+        # Marketplace (seed 002 component_library): the buyer's charge, the seller's
+        # earning (price minus the platform fee), and its reversal on a refund.
+        PURCHASE = "purchase", _("Marketplace purchase")
+        SALE = "sale", _("Marketplace sale")
+        SALE_REVERSAL = "sale_reversal", _("Marketplace sale refunded")
 
-    CREDIT_TYPES = (Type.TOP_UP, Type.REFUND, Type.BONUS, Type.GRANT)
+    CREDIT_TYPES = (Type.TOP_UP, Type.REFUND, Type.BONUS, Type.GRANT, Type.SALE)
 
     # Indexed by (account, created_at) below; a lone account index would only cost writes.
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
-    DEBIT_TYPES = (Type.USE, Type.CHAT_BURN, Type.FINE)
+    DEBIT_TYPES = (Type.USE, Type.CHAT_BURN, Type.FINE, Type.PURCHASE)
 
     amount = credit_field(help_text="Signed: negative spends, positive adds.")
     type = models.CharField(max_length=20, choices=Type.choices)
@@ -112,10 +118,10 @@ class Reservation(TenantModel):
     """Credits held for work whose cost is known only at the end (streams, media)."""
 
     class Status(models.TextChoices):
-        HELD = "held", "Held"
-        SETTLED = "settled", "Settled"
-        RELEASED = "released", "Released"
-        EXPIRED = "expired", "Expired"
+        HELD = "held", _("Held")
+        SETTLED = "settled", _("Settled")
+        RELEASED = "released", _("Released")
+        EXPIRED = "expired", _("Expired")
 
     amount = credit_field()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 
@@ -33,15 +34,15 @@ class Payment(TenantModel):
     """A purchase of credits through a payment provider."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
 
     class Kind(models.TextChoices):
-        CHECKOUT = "checkout", "Checkout"
-        AUTO_TOP_UP = "auto_top_up", "Automatic top-up"
-        SUBSCRIPTION = "subscription", "Plan subscription"
+        CHECKOUT = "checkout", _("Checkout")
+        AUTO_TOP_UP = "auto_top_up", _("Automatic top-up")
+        SUBSCRIPTION = "subscription", _("Plan subscription")
 
     pack = models.ForeignKey(CreditPack, on_delete=models.PROTECT, null=True, blank=True)
     # A plan's subscription checkout: credits come with its paid invoices, not with the payment.
@@ -94,8 +95,8 @@ class TopUpRule(TenantModel):
     """Automatic top-ups, as Lago does them: below a threshold, or on a schedule."""
 
     class Kind(models.TextChoices):
-        THRESHOLD = "threshold", "When the balance falls below"
-        RECURRING = "recurring", "Every interval"
+        THRESHOLD = "threshold", _("When the balance falls below")
+        RECURRING = "recurring", _("Every interval")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     enabled = models.BooleanField(default=True)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from accounts.tenancy.models import TenantModel
@@ -21,6 +22,7 @@ class Plan(models.Model):
     voice_model_limit = models.PositiveIntegerField(default=10)
     storage_limit_gb = models.PositiveIntegerField(default=50)
     monthly_generations = models.PositiveIntegerField(default=100, help_text="AI generations per month.")
+    monthly_campaigns = models.PositiveIntegerField(default=3, help_text="Web-builder campaigns created per month.")
     trial_days = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveIntegerField(default=0)
@@ -68,16 +70,16 @@ class PlanChange(TenantModel):
     """The audit trail of an account's plan: every change, who or what made it, and why."""
 
     class Kind(models.TextChoices):
-        STARTED = "started", "Started"
-        CHECKOUT = "checkout", "Checkout opened"
-        PAID = "paid", "Paid period"
-        UPGRADE_REQUESTED = "upgrade_requested", "Upgrade requested"
-        SCHEDULED = "scheduled", "Change at period end"
-        RESUMED = "resumed", "Scheduled change withdrawn"
-        RENEWED = "renewed", "Renewed"
-        PAST_DUE = "past_due", "Payment failed"
-        ENDED = "ended", "Ended"
-        COMP = "comp", "Comped by an operator"
+        STARTED = "started", _("Started")
+        CHECKOUT = "checkout", _("Checkout opened")
+        PAID = "paid", _("Paid period")
+        UPGRADE_REQUESTED = "upgrade_requested", _("Upgrade requested")
+        SCHEDULED = "scheduled", _("Change at period end")
+        RESUMED = "resumed", _("Scheduled change withdrawn")
+        RENEWED = "renewed", _("Renewed")
+        PAST_DUE = "past_due", _("Payment failed")
+        ENDED = "ended", _("Ended")
+        COMP = "comp", _("Comped by an operator")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

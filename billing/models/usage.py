@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 
@@ -11,9 +12,9 @@ class UsageRecord(TenantModel):
 
     class Status(models.TextChoices):
         OK = "ok", "OK"
-        ERROR = "error", "Error"
-        CANCELLED = "cancelled", "Cancelled"
-        BLOCKED = "blocked", "Blocked by the output guard"
+        ERROR = "error", _("Error")
+        CANCELLED = "cancelled", _("Cancelled")
+        BLOCKED = "blocked", _("Blocked by the output guard")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

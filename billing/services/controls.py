@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from accounts.models import Account, Membership, Role
+from accounts.actors import Actor, require_role, system_actor
+from accounts.models import Account, Role
+from accounts.services.notifications import email_notification, notification_recipients
 from accounts.tenancy.context import account_context
-from aiplatform.errors import Forbidden, InvalidInput, ServiceError
+from aiplatform.errors import InvalidInput, ServiceError
 from billing.models import CostControl
 
 from .amounts import parse_credits
@@ -41,15 +42,10 @@ def ai_call_guard(*, account: Account) -> None:
         )
 
 
-def _require(actor: Membership, role: Role, what: str) -> None:
-    if not actor.role_enum.at_least(role):
-        raise Forbidden(f"Only {role.label.lower()}s{' and owners' if role == Role.ADMIN else ''} can {what}.")
-
-
 def cost_control_update(
-    *, account: Account, actor: Membership, daily_limit=None, monthly_limit=None, auto_shutoff: bool = False
+    *, account: Account, actor: Actor, daily_limit=None, monthly_limit=None, auto_shutoff: bool = False
 ) -> CostControl:
-    _require(actor, Role.ADMIN, "change cost controls")
+    require_role(actor, Role.ADMIN, what="change cost controls")
     daily = parse_credits(daily_limit, field="daily_limit") if daily_limit not in (None, "") else None
     monthly = parse_credits(monthly_limit, field="monthly_limit") if monthly_limit not in (None, "") else None
     if daily is not None and monthly is not None and daily > monthly:
@@ -63,21 +59,22 @@ def cost_control_update(
     return control
 
 
-def shutoff_engage(*, account: Account, actor: Membership | None, reason: str) -> CostControl:
-    if actor is not None:
-        _require(actor, Role.ADMIN, "pause AI features")
+def shutoff_engage(*, account: Account, actor: Actor, reason: str) -> CostControl:
+    """Pause the account's AI features: an admin's choice, or the platform's
+    (`system_actor(...)`) when a spending limit trips."""
+    require_role(actor, Role.ADMIN, what="pause AI features")
     control = cost_control_for(account)
     with account_context(account.id):
         control.shutoff_active = True
         control.shutoff_reason = (reason or "").strip()[:500] or "engaged manually"
         control.shutoff_at = timezone.now()
-        control.shutoff_by = actor.user if actor else None
+        control.shutoff_by = actor.user
         control.save(update_fields=["shutoff_active", "shutoff_reason", "shutoff_at", "shutoff_by", "updated_at"])
     return control
 
 
-def shutoff_lift(*, account: Account, actor: Membership) -> CostControl:
-    _require(actor, Role.OWNER, "lift the emergency shut-off")
+def shutoff_lift(*, account: Account, actor: Actor) -> CostControl:
+    require_role(actor, Role.OWNER, what="lift the emergency shut-off")
     control = cost_control_for(account)
     with account_context(account.id):
         control.shutoff_active = False
@@ -86,16 +83,10 @@ def shutoff_lift(*, account: Account, actor: Membership) -> CostControl:
     return control
 
 
-def _owner_emails(account: Account) -> list[str]:
-    """Owners who want notification emails (no preferences row: the default, on)."""
-    owners = Membership.objects.for_account(account).filter(role=Role.OWNER)
-    owners = owners.exclude(user__preferences__email_notifications=False)
-    return list(owners.order_by("user__email").values_list("user__email", flat=True))
-
-
-def _send(emails: list[str], subject: str, body: str) -> None:
-    if emails:
-        send_mail(f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body, settings.DEFAULT_FROM_EMAIL, emails)
+_ALERT_SUBJECTS = {
+    "daily": gettext_lazy("Daily spend limit reached"),
+    "monthly": gettext_lazy("Monthly spend limit reached"),
+}
 
 
 def spend_check(*, account: Account, today: date | None = None) -> list[str]:
@@ -118,14 +109,19 @@ def spend_check(*, account: Account, today: date | None = None) -> list[str]:
             setattr(control, marker, period)
             control.save(update_fields=[marker, "updated_at"])
             sent.append(name)
-            body = (
-                f"{account.name} has used {spent} credits this {'day' if name == 'daily' else 'month'}, "
-                f"over its {name} limit of {limit}."
-            )
-            if control.auto_shutoff and not control.shutoff_active:
-                shutoff_engage(account=account, actor=None, reason=f"{name} limit of {limit} credits reached")
-                body += " AI features are paused until an owner lifts the shut-off."
+            shut_off = bool(control.auto_shutoff and not control.shutoff_active)
+            if shut_off:
+                shutoff_engage(
+                    account=account,
+                    actor=system_actor("cost control"),
+                    reason=f"{name} limit of {limit} credits reached",
+                )
             # Read the recipients now: after commit there is no tenant context to read them in.
-            emails, subject = _owner_emails(account), f"{name.title()} spend limit reached"
-            transaction.on_commit(lambda e=emails, s=subject, b=body: _send(e, s, b))
+            email_notification(
+                notification_recipients(account, [Role.OWNER]),
+                subject=_ALERT_SUBJECTS[name],
+                template="billing/email/spend_alert.txt",
+                context={"account": account.name, "period": name, "spent": spent, "limit": limit,
+                         "shut_off": shut_off},
+            )  # fmt: skip
     return sent

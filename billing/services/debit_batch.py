@@ -3,7 +3,7 @@
 Threads of one process that debit at the same moment (the request threads of an
 ASGI worker) hand their debits to whichever of them is already talking to the
 database. That thread, the leader, sends everything queued in one
-`billing_post_batch` statement (migration 0010): one round trip, one commit and
+`billing_post_batch` statement (billing/sql/ledger_post.sql): one round trip, one commit and
 one lock per wallet for the lot, instead of one each. A debit that arrives alone
 goes straight through `billing_post`, so a quiet system pays nothing for this.
 A Celery worker process (one thread) never batches.

@@ -12,6 +12,7 @@ import json
 import uuid
 
 from django.db import connection
+from django.utils.translation import gettext
 
 from aiplatform.errors import Conflict, InvalidInput
 from billing.models import IdempotencyRecord
@@ -29,7 +30,9 @@ def claim_key(account_id, key: str, digest: str) -> IdempotencyRecord | None:
     first commits (then sees its record) or rolls back (then claims it itself).
     """
     if len(key) > 255 or not key.strip():
-        raise InvalidInput("Idempotency key must be 1 to 255 characters.", fields={"idempotency_key": ["Invalid."]})
+        raise InvalidInput(
+            gettext("Idempotency key must be 1 to 255 characters."), fields={"idempotency_key": ["Invalid."]}
+        )
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO billing_idempotencyrecord (id, account_id, key, fingerprint, created_at)"
@@ -43,7 +46,9 @@ def claim_key(account_id, key: str, digest: str) -> IdempotencyRecord | None:
     )
     if record.fingerprint != digest:
         raise Conflict(
-            "This idempotency key was already used with different parameters. Use a new key for a new request.",
+            gettext(
+                "This idempotency key was already used with different parameters. Use a new key for a new request."
+            ),
             code="idempotency_key_reused",
         )
     return record

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from accounts.tenancy.context import account_context, rls_bypass
@@ -49,28 +50,9 @@ class Reference:
 
 NO_REFERENCE = Reference()
 
-_INSERT_COLUMNS = (
-    "id, account_id, amount, type, balance_after, actor_id, reference_type, reference_id, description,"
-    " payment_method, provider, provider_payment_id, amount_paid, currency, idempotency_key, refund_of_id, created_at"
-)
-
-# One statement: move the balance if the wallet can afford it, and write the ledger row.
-_POST_SQL = f"""
-WITH w AS (
-    UPDATE billing_wallet
-       SET balance = balance + %(delta)s,
-           lifetime_credits = lifetime_credits + GREATEST(%(delta)s, 0) * %(counts_lifetime)s,
-           updated_at = now()
-     WHERE account_id = %(account_id)s AND balance - reserved + %(delta)s >= 0
- RETURNING balance, reserved, auto_top_up_below
-)
-INSERT INTO billing_credittransaction ({_INSERT_COLUMNS})
-SELECT %(id)s, %(account_id)s, %(delta)s, %(type)s, w.balance, %(actor_id)s, %(reference_type)s, %(reference_id)s,
-       %(description)s, %(payment_method)s, %(provider)s, %(provider_payment_id)s, %(amount_paid)s, %(currency)s,
-       %(idempotency_key)s, %(refund_of_id)s, clock_timestamp()
-  FROM w
-RETURNING balance_after, (SELECT reserved FROM w), (SELECT auto_top_up_below FROM w)
-"""
+# billing_post (billing/sql/ledger_post.sql): the one statement that moves a balance and
+# writes its ledger row, here with every column a ledger row can carry.
+_POST_SQL = "SELECT * FROM billing_post(" + ", ".join(["%s"] * 16) + ")"
 
 
 def wallet_for(account: Account) -> Wallet:
@@ -80,7 +62,7 @@ def wallet_for(account: Account) -> Wallet:
     return wallet
 
 
-def _post(
+def ledger_post(
     *,
     account: Account,
     delta: Decimal,
@@ -94,31 +76,20 @@ def _post(
 ) -> CreditTransaction | None:
     """Apply `delta` and write its ledger row; None when the wallet cannot afford it."""
     tx_id = uuid7()
-    params = {
-        "id": tx_id,
-        "account_id": account.id,
-        "delta": delta,
-        "counts_lifetime": 1 if type in (Type.TOP_UP, Type.BONUS, Type.GRANT) else 0,
-        "type": type,
-        "actor_id": actor.pk if actor is not None else None,
-        "reference_type": reference.type,
-        "reference_id": str(reference.id),
-        "description": description,
-        "payment_method": payment.method if payment else "",
-        "provider": payment.provider if payment else "",
-        "provider_payment_id": payment.provider_payment_id if payment else None,
-        "amount_paid": payment.amount_paid if payment else None,
-        "currency": payment.currency if payment else "",
-        "idempotency_key": idempotency_key,
-        "refund_of_id": refund_of_id,
-    }
+    params = [
+        tx_id, account.id, delta, type, actor.pk if actor is not None else None, reference.type, str(reference.id),
+        description, type in (Type.TOP_UP, Type.BONUS, Type.GRANT),
+        payment.method if payment else "", payment.provider if payment else "",
+        payment.provider_payment_id if payment else None, payment.amount_paid if payment else None,
+        payment.currency if payment else "", idempotency_key, refund_of_id,
+    ]  # fmt: skip
     with connection.cursor() as cur:
         cur.execute(_POST_SQL, params)
         row = cur.fetchone()
     if row is None:
         return None
     balance_after, reserved, top_up_below = row
-    tx = CreditTransaction(
+    tx = _ledger_row(
         id=tx_id, account=account, amount=delta, type=type, balance_after=balance_after, actor=actor,
         reference_type=reference.type, reference_id=str(reference.id), description=description,
         idempotency_key=idempotency_key, refund_of_id=refund_of_id,
@@ -126,12 +97,25 @@ def _post(
             "provider_payment_id": payment.provider_payment_id, "amount_paid": payment.amount_paid,
             "currency": payment.currency} if payment else {}),
     )  # fmt: skip
-    tx.created_at = timezone.now()
-    spendable = balance_after - reserved
-    # Only the change that crosses the threshold schedules a top-up, not every debit below it.
-    if top_up_below is not None and spendable < top_up_below <= spendable - delta:
-        _schedule_top_up(account.id)
+    _top_up_if_crossed(account.id, delta=delta, spendable=balance_after - reserved, top_up_below=top_up_below)
     return tx
+
+
+def _ledger_row(**fields) -> CreditTransaction:
+    """The CreditTransaction that a raw debit statement wrote, as the caller's object
+    (the one place it is rebuilt; the columns are checked against the SQL by
+    tests/billing/test_raw_sql_columns.py)."""
+    tx = CreditTransaction(**fields)
+    tx.created_at = timezone.now()
+    return tx
+
+
+def _top_up_if_crossed(account_id, *, delta: Decimal, spendable: Decimal, top_up_below: Decimal | None) -> None:
+    """The one threshold check: only the change that takes the spendable balance from
+    at or above the auto top-up threshold to below it schedules a top-up, not every
+    debit under it."""
+    if top_up_below is not None and spendable < top_up_below <= spendable - delta:
+        _schedule_top_up(account_id)
 
 
 def _schedule_top_up(account_id) -> None:
@@ -140,11 +124,12 @@ def _schedule_top_up(account_id) -> None:
     transaction.on_commit(lambda: top_up_check.delay(account_id=str(account_id)))
 
 
-def _insufficient(account: Account, price: Decimal) -> InsufficientCredits:
+def insufficient_credits(account: Account, price: Decimal) -> InsufficientCredits:
     wallet = Wallet.objects.filter(account=account).values("balance", "reserved").first()
     available = (wallet["balance"] - wallet["reserved"]) if wallet else Decimal("0")
     return InsufficientCredits(
-        f"Not enough credits: this costs {price} and {available} are available. Top up to continue.",
+        gettext("Not enough credits: this costs %(price)s and %(available)s are available. Top up to continue.")
+        % {"price": price, "available": available},
         extra={"balance": str(available), "price": str(price)},
     )
 
@@ -161,7 +146,9 @@ def wallet_debit(
 ) -> CreditTransaction:
     """Spend credits. Raises InsufficientCredits (402) and changes nothing when short."""
     if type not in CreditTransaction.DEBIT_TYPES:
-        raise InvalidInput(f"'{type}' is not a spending type.", fields={"type": ["Unknown spending type."]})
+        raise InvalidInput(
+            gettext("'%(type)s' is not a spending type.") % {"type": type}, fields={"type": ["Unknown spending type."]}
+        )
     price = parse_credits(amount)
     if idempotency_key is None and not connection.in_atomic_block:
         return _debit_in_one_statement(
@@ -173,18 +160,18 @@ def wallet_debit(
             first = claim_key(account.id, idempotency_key, fp)
             if first is not None:
                 return first.transaction
-        tx = _post(
+        tx = ledger_post(
             account=account, delta=-price, type=type, actor=actor, reference=reference,
             description=description, idempotency_key=idempotency_key,
         )  # fmt: skip
         if tx is None:
-            raise _insufficient(account, price)
+            raise insufficient_credits(account, price)
         remember(account.id, idempotency_key, transaction_id=tx.id)
     return tx
 
 
 def _debit_in_one_statement(*, account, price, type, actor, reference, description) -> CreditTransaction:
-    """The hot path outside any transaction: `billing_post` (migration 0006) sets the
+    """The hot path outside any transaction: `billing_post` (billing/sql/ledger_post.sql) sets the
     tenant context and does the conditional update and the ledger insert in one
     autocommitted statement, so the wallet row is locked for one round trip.
     Concurrent debits of this process share one statement and commit (debit_batch)."""
@@ -196,15 +183,13 @@ def _debit_in_one_statement(*, account, price, type, actor, reference, descripti
     )  # fmt: skip
     if row is None:
         with account_context(account.id):
-            raise _insufficient(account, price)
+            raise insufficient_credits(account, price)
     balance_after, reserved, top_up_below = row
-    tx = CreditTransaction(
+    tx = _ledger_row(
         id=tx_id, account=account, amount=-price, type=type, balance_after=balance_after, actor=actor,
         reference_type=reference.type, reference_id=str(reference.id), description=description,
     )  # fmt: skip
-    tx.created_at = timezone.now()
-    if top_up_below is not None and balance_after - reserved < top_up_below <= balance_after - reserved + price:
-        _schedule_top_up(account.id)
+    _top_up_if_crossed(account.id, delta=-price, spendable=balance_after - reserved, top_up_below=top_up_below)
     return tx
 
 
@@ -221,10 +206,13 @@ def wallet_credit(
 ) -> CreditTransaction:
     """Add credits: top-ups (with their payment), bonuses, plan grants."""
     if type not in (Type.TOP_UP, Type.BONUS, Type.GRANT):
-        raise InvalidInput(f"'{type}' is not a crediting type.", fields={"type": ["Unknown crediting type."]})
+        raise InvalidInput(
+            gettext("'%(type)s' is not a crediting type.") % {"type": type},
+            fields={"type": ["Unknown crediting type."]},
+        )
     credits = parse_credits(amount)
     if type == Type.TOP_UP and payment is None:
-        raise InvalidInput("A top-up needs its payment.")
+        raise InvalidInput(gettext("A top-up needs its payment."))
     wallet_for(account)
     with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         if idempotency_key:
@@ -238,7 +226,7 @@ def wallet_credit(
                 return already  # the same payment reported twice credits once
         try:
             with transaction.atomic():
-                tx = _post(
+                tx = ledger_post(
                     account=account, delta=credits, type=type, actor=actor, reference=reference,
                     description=description, payment=payment, idempotency_key=idempotency_key,
                 )  # fmt: skip
@@ -267,7 +255,7 @@ def _credited_payment(account: Account, payment: PaymentInfo) -> CreditTransacti
         return None
     if row.account_id != account.id or row.amount_paid != payment.amount_paid or row.currency != payment.currency:
         raise Conflict(
-            "This provider payment was already credited with other details. It needs review.",
+            gettext("This provider payment was already credited with other details. It needs review."),
             code="payment_already_credited",
         )
     return row
@@ -277,7 +265,7 @@ def wallet_adjust(*, account: Account, amount, actor, reason: str, kind: str = T
     """Operator action: bonus (+), fine (-) or signed adjustment, always with a reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("A reason is required.", fields={"reason": ["Say why, for the audit trail."]})
+        raise InvalidInput(gettext("A reason is required."), fields={"reason": ["Say why, for the audit trail."]})
     if kind == Type.ADJUSTMENT:
         signed = parse_signed_credits(amount)
     elif kind == Type.BONUS:
@@ -285,12 +273,12 @@ def wallet_adjust(*, account: Account, amount, actor, reason: str, kind: str = T
     elif kind == Type.FINE:
         signed = -parse_credits(amount)
     else:
-        raise InvalidInput("Choose bonus, fine or adjustment.", fields={"kind": ["Unknown kind."]})
+        raise InvalidInput(gettext("Choose bonus, fine or adjustment."), fields={"kind": ["Unknown kind."]})
     wallet_for(account)
     with account_context(account.id):  # one transaction (or savepoint) in the tenant context
-        tx = _post(account=account, delta=signed, type=kind, actor=actor, description=reason)
+        tx = ledger_post(account=account, delta=signed, type=kind, actor=actor, description=reason)
         if tx is None:
-            raise _insufficient(account, -signed)
+            raise insufficient_credits(account, -signed)
     return tx
 
 
@@ -303,9 +291,11 @@ def wallet_refund(
         Wallet.objects.select_for_update().filter(account=account).first()
         original = CreditTransaction.objects.filter(account=account, pk=transaction_id).first()
         if original is None:
-            raise NotFound("No such transaction in this account.")
+            raise NotFound(gettext("No such transaction in this account."))
         if original.type not in CreditTransaction.DEBIT_TYPES:
-            raise Conflict("Only charges can be refunded; this transaction is not a charge.", code="not_refundable")
+            raise Conflict(
+                gettext("Only charges can be refunded; this transaction is not a charge."), code="not_refundable"
+            )
         if idempotency_key:
             fp = fingerprint("refund", tx=transaction_id, amount=amount if amount is None else parse_credits(amount))
             first = claim_key(account.id, idempotency_key, fp)
@@ -316,10 +306,11 @@ def wallet_refund(
         refund = left if amount is None else parse_credits(amount)
         if refund <= 0 or refund > left:
             raise Conflict(
-                f"At most {left} of this charge can still be refunded.", code="refund_exceeds_charge",
+                gettext("At most %(left)s of this charge can still be refunded.") % {"left": left},
+                code="refund_exceeds_charge",
                 extra={"refundable": str(left)},
-            )  # fmt: skip
-        tx = _post(
+            )
+        tx = ledger_post(
             account=account, delta=refund, type=Type.REFUND, actor=actor,
             reference=Reference("credit_transaction", str(original.id)),
             description=reason, idempotency_key=idempotency_key, refund_of_id=original.id,

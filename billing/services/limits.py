@@ -6,19 +6,23 @@ from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
+from django.utils.module_loading import import_string
 
 from accounts.models import Account, Invitation, Membership
 from aiplatform.errors import LimitReached
 from billing.models import AccountDailyUsage, Subscription
+
+GB = 1024**3
 
 
 @dataclass(frozen=True)
 class LimitUsage:
     name: str
     label: str
-    used: int
+    used: int | float  # storage in GB to two places, the rest counted
     limit: int
 
     @property
@@ -104,8 +108,23 @@ def generation_check(*, account: Account, today: date | None = None) -> None:
         )
 
 
-def plan_usage(account: Account, *, storage_gb: int = 0, creators: int = 0, voice_models: int = 0) -> list[LimitUsage]:
-    """Usage against every limit. Apps that own creators, voices and storage pass their counts."""
+def storage_used_gb(account: Account) -> float:
+    """What the account stores, in GB to two places, as counted by the product that
+    stores files (settings.STORAGE_USED_BYTES: a dotted path to a function of the
+    account; billing imports no product). Call in the account's context."""
+    if not settings.STORAGE_USED_BYTES:
+        return 0
+    used = import_string(settings.STORAGE_USED_BYTES)(account)
+    return round(int(used) / GB, 2)
+
+
+def plan_usage(
+    account: Account, *, storage_gb: float | None = None, creators: int = 0, voice_models: int = 0
+) -> list[LimitUsage]:
+    """Usage against every limit. Storage is measured (`storage_used_gb`) unless given;
+    apps that own creators and voices pass their counts."""
+    if storage_gb is None:
+        storage_gb = storage_used_gb(account)
     users = Membership.objects.for_account(account).count()
     pending = Invitation.objects.for_account(account).filter(status=Invitation.Status.PENDING).count()
     used = {

@@ -17,6 +17,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account, User
 from accounts.tenancy.context import account_context, rls_bypass
@@ -33,6 +34,7 @@ from billing.providers.base import (
 )
 from billing.providers.dev import DevProvider
 
+from .idempotency import claim_key, fingerprint, remember
 from .ledger import PaymentInfo, Reference, wallet_credit
 
 log = logging.getLogger("billing.payments")
@@ -77,7 +79,9 @@ def checkout_start(
     PaymentProviderError.
     """
     if not CreditPack.objects.filter(pk=pack.pk, is_active=True).exists():
-        raise InvalidInput("This credit pack is not available.", fields={"pack": ["Choose an available pack."]})
+        raise InvalidInput(
+            gettext("This credit pack is not available."), fields={"pack": ["Choose an available pack."]}
+        )
     provider = get_provider()
     with account_context(account.id):
         payment = Payment.objects.create(
@@ -106,6 +110,39 @@ def checkout_start(
     return payment
 
 
+def credit_purchase(
+    *, account: Account, actor: User | None, pack_code: str, idempotency_key: str | None = None, **urls
+) -> Payment:
+    """Buy a credit pack, for the API and the wallet page alike: one transaction that
+    claims the idempotency key (a retry with the same key gets the first payment back,
+    the same key for another pack is a 409) and starts the checkout."""
+    pack = CreditPack.objects.filter(code=pack_code, is_active=True).first()
+    if pack is None:
+        raise InvalidInput(gettext("There is no such credit pack."), fields={"pack": ["Choose an available pack."]})
+    failure: PaymentProviderError | None = None
+    with transaction.atomic():
+        if idempotency_key:
+            first = claim_key(account.id, idempotency_key, fingerprint("top_up", pack=pack.code))
+            if first is not None:
+                if first.payment is not None and first.payment.status == Payment.Status.FAILED:
+                    raise PaymentProviderError(
+                        "This purchase already failed at the payment provider; start a new one.",
+                        extra={"payment_id": str(first.payment.pk)},
+                    )
+                return first.payment
+        try:
+            payment = checkout_start(account=account, actor=actor, pack=pack, **urls)
+        except PaymentProviderError as exc:
+            # Kept, with its key: the failed payment stays to show (as checkout_start intends).
+            failure = exc
+            remember(account.id, idempotency_key, payment_id=exc.extra.get("payment_id"))
+        else:
+            remember(account.id, idempotency_key, payment_id=payment.id)
+    if failure is not None:
+        raise failure
+    return payment
+
+
 def dev_checkout_pay(*, account: Account, actor: User | None, payment_id) -> Payment:
     """The Pay button of the dev checkout page: the dev provider's signed event,
     processed like any provider's webhook."""
@@ -116,9 +153,12 @@ def dev_checkout_pay(*, account: Account, actor: User | None, payment_id) -> Pay
             .first()
         )
     if payment is None or not DevProvider.enabled():
-        raise NotFound("No such payment in this account.")
+        raise NotFound(gettext("No such payment in this account."))
     if payment.status != Payment.Status.PENDING:
-        raise Conflict(f"This payment is already {payment.get_status_display().lower()}.", code="payment_closed")
+        raise Conflict(
+            gettext("This payment is already %(lower)s.") % {"lower": payment.get_status_display().lower()},
+            code="payment_closed",
+        )
     if payment.kind == Payment.Kind.SUBSCRIPTION:
         with account_context(account.id):
             trial_used = Subscription.objects.filter(account=account, trial_used_at__isnull=False).exists()

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from accounts.tenancy.context import account_context, rls_bypass
@@ -21,7 +22,7 @@ from billing.models import CreditTransaction, Reservation, Wallet
 
 from .amounts import parse_credits
 from .idempotency import claim_key, fingerprint, remember
-from .ledger import NO_REFERENCE, Reference, _insufficient, _post
+from .ledger import NO_REFERENCE, Reference, insufficient_credits, ledger_post
 
 DEFAULT_TTL = timedelta(minutes=15)
 
@@ -37,7 +38,9 @@ def reservation_hold(
     idempotency_key: str | None = None,
 ) -> Reservation:
     if type not in CreditTransaction.DEBIT_TYPES:
-        raise InvalidInput(f"'{type}' is not a spending type.", fields={"type": ["Unknown spending type."]})
+        raise InvalidInput(
+            gettext("'%(type)s' is not a spending type.") % {"type": type}, fields={"type": ["Unknown spending type."]}
+        )
     estimate = parse_credits(amount)
     with account_context(account.id):  # one transaction (or savepoint) in the tenant context
         if idempotency_key:
@@ -51,7 +54,7 @@ def reservation_hold(
             created_at=timezone.now(),
         )  # fmt: skip
         if not _hold_and_insert(reservation):
-            raise _insufficient(account, estimate)  # a missing wallet has nothing to hold either
+            raise insufficient_credits(account, estimate)  # a missing wallet has nothing to hold either
         remember(account.id, idempotency_key, reservation_id=reservation.id)
     return reservation
 
@@ -93,9 +96,12 @@ def _hold_and_insert(reservation: Reservation) -> bool:
 def _lock_open(account: Account, reservation_id) -> Reservation:
     reservation = Reservation.objects.select_for_update().filter(account=account, pk=reservation_id).first()
     if reservation is None:
-        raise NotFound("No such reservation in this account.")
+        raise NotFound(gettext("No such reservation in this account."))
     if reservation.status != Reservation.Status.HELD:
-        raise Conflict(f"This reservation is already {reservation.status}.", code="reservation_closed")
+        raise Conflict(
+            gettext("This reservation is already %(status)s.") % {"status": reservation.status},
+            code="reservation_closed",
+        )
     return reservation
 
 
@@ -120,14 +126,14 @@ def reservation_settle(*, account: Account, reservation_id, actual, description:
         tx = None
         if price > 0:
             ref = Reference(reservation.reference_type, reservation.reference_id)
-            tx = _post(account=account, delta=-price, type=reservation.type, actor=reservation.actor,
+            tx = ledger_post(account=account, delta=-price, type=reservation.type, actor=reservation.actor,
                        reference=ref, description=description)  # fmt: skip
             if tx is None:
                 wallet = Wallet.objects.select_for_update().get(account=account)
                 payable = wallet.balance - wallet.reserved
                 if payable > 0:
                     note = f"{description} (estimate exceeded; {price} due, {payable} available)".strip()
-                    tx = _post(account=account, delta=-payable, type=reservation.type, actor=reservation.actor,
+                    tx = ledger_post(account=account, delta=-payable, type=reservation.type, actor=reservation.actor,
                                reference=ref, description=note)  # fmt: skip
         reservation.status = Reservation.Status.SETTLED
         reservation.transaction = tx

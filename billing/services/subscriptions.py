@@ -32,8 +32,10 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from accounts.models import Account, Membership, Role, User
+from accounts.actors import Actor, require_role
+from accounts.models import Account, Role, User
 from accounts.tenancy.context import account_context, rls_bypass
 from aiplatform.errors import Conflict, Forbidden, InvalidInput, ServiceError
 from billing.models import CreditTransaction, Payment, PaymentCustomer, Plan, PlanChange, Subscription, Wallet
@@ -173,15 +175,10 @@ def subscription_for(account: Account) -> Subscription:
 # --- what owners and admins ask for ------------------------------------------------------------
 
 
-def _require(actor: Membership, role: Role, what: str) -> None:
-    if not actor.role_enum.at_least(role):
-        raise Forbidden(f"Only {role.label.lower()}s{' and owners' if role == Role.ADMIN else ''} can {what}.")
-
-
 def subscription_change(
     *,
     account: Account,
-    actor: Membership,
+    actor: Actor,
     plan_code: str,
     success_url: str | None = None,
     cancel_url: str | None = None,
@@ -190,10 +187,13 @@ def subscription_change(
     upgrade of a paid subscription is invoiced by the provider and applies on payment;
     a downgrade (Free included) is scheduled for the period end; asking for the
     current plan withdraws a scheduled change."""
-    _require(actor, Role.ADMIN, "change the plan")
+    require_role(actor, Role.ADMIN, what="change the plan")
     plan = Plan.objects.filter(code=plan_code, is_active=True).first()
     if plan is None:
-        raise InvalidInput(f"There is no plan '{plan_code}'.", fields={"plan": ["Choose an available plan."]})
+        raise InvalidInput(
+            gettext("There is no plan '%(plan_code)s'.") % {"plan_code": plan_code},
+            fields={"plan": ["Choose an available plan."]},
+        )
     current = subscription_for(account)
     if plan.id == current.plan_id and current.status != Subscription.Status.CANCELLED:
         if current.scheduled_plan_id or current.cancel_at_period_end:
@@ -208,9 +208,9 @@ def subscription_change(
     return _schedule(account, actor, current, plan)
 
 
-def subscription_cancel(*, account: Account, actor: Membership) -> Subscription:
+def subscription_cancel(*, account: Account, actor: Actor) -> Subscription:
     """End the subscription at the period end: the account then returns to Free."""
-    _require(actor, Role.OWNER, "cancel the subscription")
+    require_role(actor, Role.OWNER, what="cancel the subscription")
     current = subscription_for(account)
     if current.plan.code == DEFAULT_PLAN and not current.scheduled_plan_id:
         return current
@@ -317,13 +317,14 @@ def subscription_comp(*, account: Account, plan: Plan, operator: User | None, re
     `operator` None is a management command (demo data)."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say why this plan is comped.", fields={"reason": ["A reason is required."]})
+        raise InvalidInput(gettext("Say why this plan is comped."), fields={"reason": ["A reason is required."]})
     if operator is not None and not (operator.is_staff or operator.is_superuser):
-        raise Forbidden("Only platform staff can comp a plan.")
+        raise Forbidden(gettext("Only platform staff can comp a plan."))
     current = subscription_for(account)
     if _is_billed(current):
         raise Conflict(
-            f"This account pays for its plan through {current.provider}: cancel that subscription first.",
+            gettext("This account pays for its plan through %(provider)s: cancel that subscription first.")
+            % {"provider": current.provider},
             code="subscription_billed",
         )
     with account_context(account.id), transaction.atomic():

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account, User
 from accounts.tenancy.context import account_context, rls_bypass
@@ -42,12 +43,18 @@ Kind = TopUpRule.Kind
 def _validate(kind: str, pack: CreditPack | None, threshold, interval_days):
     if kind not in Kind.values:
         choices = " or ".join(Kind.values)
-        raise InvalidInput(f"Unknown top-up rule kind '{kind}'.", fields={"kind": [f"Choose {choices}."]})
+        raise InvalidInput(
+            gettext("Unknown top-up rule kind '%(kind)s'.") % {"kind": kind}, fields={"kind": [f"Choose {choices}."]}
+        )
     if pack is None or not CreditPack.objects.filter(pk=pack.pk, is_active=True).exists():
-        raise InvalidInput("This credit pack is not available.", fields={"pack": ["Choose an available pack."]})
+        raise InvalidInput(
+            gettext("This credit pack is not available."), fields={"pack": ["Choose an available pack."]}
+        )
     if kind == Kind.THRESHOLD:
         if threshold is None or threshold == "":
-            raise InvalidInput("Say below which balance to top up.", fields={"threshold": ["This field is required."]})
+            raise InvalidInput(
+                gettext("Say below which balance to top up."), fields={"threshold": ["This field is required."]}
+            )
         return parse_credits(threshold, field="threshold"), None
     if isinstance(interval_days, bool):
         interval_days = None
@@ -57,7 +64,7 @@ def _validate(kind: str, pack: CreditPack | None, threshold, interval_days):
         days = 0
     if not 1 <= days <= MAX_INTERVAL_DAYS or str(days) != str(interval_days).strip():
         raise InvalidInput(
-            "Say every how many days to top up.",
+            gettext("Say every how many days to top up."),
             fields={"interval_days": [f"Enter a whole number of days from 1 to {MAX_INTERVAL_DAYS}."]},
         )
     return None, days
@@ -101,7 +108,9 @@ def top_up_rule_save(
             with transaction.atomic():
                 rule.save()
         except IntegrityError:
-            raise Conflict("This rule was just saved by someone else; reload and try again.", code="rule_conflict")
+            raise Conflict(
+                gettext("This rule was just saved by someone else; reload and try again."), code="rule_conflict"
+            )
         if kind == Kind.THRESHOLD:
             below = threshold if enabled else None
             Wallet.objects.filter(account=account).update(auto_top_up_below=below)
@@ -114,7 +123,7 @@ def top_up_rule_save(
 def top_up_rule_disable(*, account: Account, actor: User | None, rule: TopUpRule) -> TopUpRule:
     with account_context(account.id):
         if not TopUpRule.objects.filter(account=account, pk=rule.pk).update(enabled=False):
-            raise NotFound("No such top-up rule in this account.")
+            raise NotFound(gettext("No such top-up rule in this account."))
         if rule.kind == Kind.THRESHOLD:
             Wallet.objects.filter(account=account).update(auto_top_up_below=None)
         rule.refresh_from_db()

@@ -4,17 +4,20 @@ per account per day)."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from accounts.tenancy.context import account_context
 from aiplatform.errors import InvalidInput
-from billing.models import AccountDailyUsage, ApiRequestLog, UsageRecord
+from billing.models import AccountDailyUsage, UsageRecord
 
 from .ledger import NO_REFERENCE, Reference
 
@@ -45,17 +48,40 @@ INSERT INTO billing_accountdailyusage
      projects_created, content_pieces_added, scripts_generated, voice_generations, avatar_generations,
      storage_used_gb, updated_at)
 VALUES (gen_random_uuid(), %(account)s, %(day)s, %(credits)s, 1, %(generations)s, %(tokens)s, %(cost)s, 0, 0, 0,
-        %(voice)s, %(avatar)s, 0, now())
+        0, 0, 0, now())
 ON CONFLICT (account_id, stat_date) DO UPDATE SET
     total_credits_used = billing_accountdailyusage.total_credits_used + EXCLUDED.total_credits_used,
     ai_calls = billing_accountdailyusage.ai_calls + 1,
     generations = billing_accountdailyusage.generations + EXCLUDED.generations,
     tokens_used = billing_accountdailyusage.tokens_used + EXCLUDED.tokens_used,
     provider_cost = billing_accountdailyusage.provider_cost + EXCLUDED.provider_cost,
-    voice_generations = billing_accountdailyusage.voice_generations + EXCLUDED.voice_generations,
-    avatar_generations = billing_accountdailyusage.avatar_generations + EXCLUDED.avatar_generations,
     updated_at = now()
 """
+
+
+@dataclass
+class RequestMeter:
+    """Tokens and credits of the AI calls one API request made (for its api_usage_logs row)."""
+
+    tokens: int = 0
+    credits: Decimal = Decimal("0")
+
+
+_REQUEST_METER: ContextVar[RequestMeter | None] = ContextVar("billing_request_meter", default=None)
+
+
+def request_meter_start() -> RequestMeter:
+    """Count the usage recorded from here on in this context (the API request being served)."""
+    meter = RequestMeter()
+    _REQUEST_METER.set(meter)
+    return meter
+
+
+def _meter_add(tokens: int, credits: Decimal) -> None:
+    meter = _REQUEST_METER.get()
+    if meter is not None:
+        meter.tokens += tokens
+        meter.credits += credits
 
 
 def usage_record(
@@ -86,9 +112,9 @@ def usage_record(
     it counts towards the plan's monthly generations unless the call failed or was
     blocked. Embeddings and internal calls are not generations."""
     if min(tokens_in, tokens_out, latency_ms) < 0:
-        raise InvalidInput("Token counts and latency cannot be negative.")
+        raise InvalidInput(gettext("Token counts and latency cannot be negative."))
     if status not in UsageRecord.Status.values:
-        raise InvalidInput(f"Unknown usage status '{status}'.")
+        raise InvalidInput(gettext("Unknown usage status '%(status)s'.") % {"status": status})
     cost, spent = Decimal(str(provider_cost)), Decimal(str(credits))
     now = timezone.now()
     params = {
@@ -101,8 +127,6 @@ def usage_record(
         "cost": cost,
         "tokens": tokens_in + tokens_out,
         "generations": 1 if generation and status in (UsageRecord.Status.OK, UsageRecord.Status.CANCELLED) else 0,
-        "voice": 1 if feature == "speech" else 0,
-        "avatar": 1 if feature == "avatar" else 0,
     }
     with account_context(account.id), transaction.atomic():
         record = UsageRecord.objects.create(
@@ -120,6 +144,7 @@ def usage_record(
 
             account_id = str(account.id)
             transaction.on_commit(lambda: spend_check.delay(account_id=account_id))
+    _meter_add(tokens_in + tokens_out, spent)
     return record
 
 
@@ -151,6 +176,7 @@ def usage_charge_add(*, account: Account, record_id, credits: Decimal) -> None:
     with account_context(account.id), transaction.atomic(), connection.cursor() as cur:
         # Days are UTC days, as usage_record counts them (timezone.now().date()).
         cur.execute(_ADD_CHARGE, {"credits": credits, "record": record_id, "account": account.id})
+        _meter_add(0, credits)
         if credits > 0:
             from billing.tasks import spend_check
 
@@ -158,14 +184,42 @@ def usage_charge_add(*, account: Account, record_id, credits: Decimal) -> None:
             transaction.on_commit(lambda: spend_check.delay(account_id=account_id))
 
 
+# One statement: the api_usage_logs row and the member's monthly API call count.
+_LOG_REQUEST = """
+WITH log AS (
+    INSERT INTO billing_apirequestlog
+        (id, account_id, user_id, service_name, endpoint, request_type, tokens_used, credits_cost,
+         response_time_ms, status_code, error_message, created_at)
+    VALUES (gen_random_uuid(), %(account)s, %(user)s, %(service)s, %(endpoint)s, %(method)s, %(tokens)s,
+            %(credits)s, %(ms)s, %(status)s, %(error)s, now())
+    RETURNING 1
+)
+INSERT INTO billing_usermonthlyusage
+    (id, account_id, user_id, month, ai_credits_used, provider_cost, generations, tokens_used, api_calls_made,
+     campaigns_generated, storage_bytes_used)
+SELECT gen_random_uuid(), %(account)s, %(user)s, %(month)s, 0, 0, 0, 0, 1, 0, 0
+  FROM log WHERE %(user)s::uuid IS NOT NULL
+ON CONFLICT (account_id, user_id, month) DO UPDATE SET api_calls_made = billing_usermonthlyusage.api_calls_made + 1
+"""
+
+
 def api_request_log(
-    *, account: Account, user, endpoint: str, method: str, status_code: int, response_time_ms: int, service_name: str
-) -> None:
-    ApiRequestLog.objects.create(
-        account=account, user=user if user is not None and user.is_authenticated else None,
-        service_name=service_name[:100], endpoint=endpoint[:255], request_type=method[:10],
-        status_code=status_code, response_time_ms=response_time_ms,
-    )  # fmt: skip
+    *, account: Account, user, endpoint: str, method: str, status_code: int, response_time_ms: int, service_name: str,
+    tokens: int = 0, credits: Decimal | int = 0, error: str = "",
+) -> None:  # fmt: skip
+    """Seed 003 `api_usage_logs`: one row per API request, errors included, with the
+    tokens and credits of the AI calls it made and the error it answered; the
+    member's `api_calls_made` this month counts it. Call in the account's context
+    (the API request's own, or `account_context`)."""
+    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    params = {
+        "account": account.id, "user": user_id, "service": service_name[:100], "endpoint": endpoint[:255],
+        "method": method[:10], "tokens": max(0, int(tokens)), "credits": Decimal(str(credits)),
+        "ms": max(0, int(response_time_ms)), "status": status_code, "error": error[:2000],
+        "month": timezone.now().date().replace(day=1),
+    }  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute(_LOG_REQUEST, params)
 
 
 def usage_summary(account: Account, *, days: int = 30) -> dict:
@@ -176,7 +230,7 @@ def usage_summary(account: Account, *, days: int = 30) -> dict:
     per_day = {
         row["stat_date"]: row
         for row in AccountDailyUsage.objects.filter(account=account, stat_date__gte=start).values(
-            "stat_date", "total_credits_used", "ai_calls", "tokens_used", "provider_cost"
+            "stat_date", "total_credits_used", "ai_calls", "tokens_used", "provider_cost", *ACCOUNT_DAY_COUNTS
         )
     }
     daily = []
@@ -190,6 +244,7 @@ def usage_summary(account: Account, *, days: int = 30) -> dict:
                 "calls": row.get("ai_calls", 0),
                 "tokens": row.get("tokens_used", 0),
                 "cost": row.get("provider_cost", Decimal("0")),
+                **{name: row.get(name, 0) for name in ACCOUNT_DAY_COUNTS},
             }
         )
 
@@ -200,7 +255,12 @@ def usage_summary(account: Account, *, days: int = 30) -> dict:
             .order_by("-credits", field)
         )
 
-    return {"days": days, "daily": daily, "by_feature": grouped("feature"), "by_model": grouped("model")}
+    # The days something was delivered (seed 003 `account_usage_stats` counts), newest first.
+    activity = [day for day in reversed(daily) if any(day[name] for name in ACCOUNT_DAY_COUNTS)]
+    return {
+        "days": days, "daily": daily, "activity": activity,
+        "by_feature": grouped("feature"), "by_model": grouped("model"),
+    }  # fmt: skip
 
 
 def spend_totals(account: Account, today: date | None = None) -> tuple[Decimal, Decimal]:
@@ -210,3 +270,66 @@ def spend_totals(account: Account, today: date | None = None) -> tuple[Decimal, 
     month = rows.aggregate(s=Sum("total_credits_used"))["s"] or Decimal("0")
     day = rows.filter(stat_date=today).aggregate(s=Sum("total_credits_used"))["s"] or Decimal("0")
     return day, month
+
+
+# What `count` adds to: seed 002 `user_usage` (per member per month) and seed 003
+# `account_usage_stats` (per account per day).
+USER_MONTH_COUNTS = ("api_calls_made", "campaigns_generated", "storage_bytes_used")
+ACCOUNT_DAY_COUNTS = (
+    "projects_created", "content_pieces_added", "scripts_generated", "voice_generations", "avatar_generations",
+)  # fmt: skip
+_COUNT_USER_MONTH = f"""
+INSERT INTO billing_usermonthlyusage
+    (id, account_id, user_id, month, ai_credits_used, provider_cost, generations, tokens_used,
+     {", ".join(USER_MONTH_COUNTS)})
+VALUES (gen_random_uuid(), %(account)s, %(user)s, %(month)s, 0, 0, 0, 0,
+        {", ".join(f"GREATEST(0, %({n})s)" for n in USER_MONTH_COUNTS)})
+ON CONFLICT (account_id, user_id, month) DO UPDATE SET
+    {", ".join(f"{n} = GREATEST(0, billing_usermonthlyusage.{n} + %({n})s)" for n in USER_MONTH_COUNTS)}
+"""  # noqa: S608 - the column names are the constants above
+_COUNT_ACCOUNT_DAY = f"""
+INSERT INTO billing_accountdailyusage
+    (id, account_id, stat_date, total_credits_used, ai_calls, generations, tokens_used, provider_cost,
+     {", ".join(ACCOUNT_DAY_COUNTS)}, storage_used_gb, updated_at)
+VALUES (gen_random_uuid(), %(account)s, %(day)s, 0, 0, 0, 0, 0, {", ".join(f"%({n})s" for n in ACCOUNT_DAY_COUNTS)},
+        COALESCE(%(storage_gb)s, 0), now())
+ON CONFLICT (account_id, stat_date) DO UPDATE SET
+    {", ".join(f"{n} = billing_accountdailyusage.{n} + EXCLUDED.{n}" for n in ACCOUNT_DAY_COUNTS)},
+    storage_used_gb = COALESCE(%(storage_gb)s, billing_accountdailyusage.storage_used_gb),
+    updated_at = now()
+"""  # noqa: S608 - the column names are the constants above
+
+
+def count(account, user=None, **increments: int) -> None:
+    """Count what a product delivered: the one way products move the usage counters.
+
+    Member per month (seed 002 `user_usage`, needs `user`): `campaigns_generated`,
+    `storage_bytes_used` (bytes stored; negative when files are removed), `api_calls_made`
+    (the API log counts requests itself). Account per day (seed 003
+    `account_usage_stats`): `projects_created`, `content_pieces_added`,
+    `scripts_generated`, `voice_generations`, `avatar_generations`; a storage change
+    also records the account's measured storage (`storage_used_gb`) for the day.
+
+    Call it in the transaction that completes the thing counted (a job's finishing
+    transaction, the creating one), so a failed or rolled-back job counts nothing.
+    `account` is an Account or its id, `user` a user or its id; one atomic UPSERT per
+    table (days and months are UTC, as `usage_record` counts them)."""
+    unknown = set(increments) - set(USER_MONTH_COUNTS) - set(ACCOUNT_DAY_COUNTS)
+    if unknown:
+        raise InvalidInput(f"Unknown usage counters: {', '.join(sorted(unknown))}.")
+    values = {name: int(increments.get(name, 0)) for name in (*USER_MONTH_COUNTS, *ACCOUNT_DAY_COUNTS)}
+    account_id = getattr(account, "pk", account)
+    user_id = getattr(user, "pk", user)
+    today = timezone.now().date()
+    params = {"account": account_id, "user": user_id, "month": today.replace(day=1), "day": today, **values}
+    with account_context(account_id), connection.cursor() as cur:
+        if user_id is not None and any(values[n] for n in USER_MONTH_COUNTS):
+            cur.execute(_COUNT_USER_MONTH, params)
+        storage_gb = None
+        if values["storage_bytes_used"]:
+            from .limits import storage_used_gb
+
+            tenant = account if isinstance(account, Account) else Account(pk=account_id)
+            storage_gb = Decimal(str(storage_used_gb(tenant)))
+        if storage_gb is not None or any(values[n] for n in ACCOUNT_DAY_COUNTS):
+            cur.execute(_COUNT_ACCOUNT_DAY, {**params, "storage_gb": storage_gb})

@@ -1,3 +1,10 @@
 """Operator admin of the canvas studio, one module per sub-domain."""
 
-from . import content, creators, projects  # noqa: F401
+from . import (  # noqa: F401
+    builder,
+    content,
+    creators,
+    generation,
+    integrations,  # noqa: E402,F401  (publishing integrations, platform analyses)
+    projects,
+)

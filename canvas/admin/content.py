@@ -1,20 +1,15 @@
-"""Admin: content pieces and their analyses, scripts, voice and avatar models,
-generated media and the processing queue (inspection; the job actions retry and
-cancel arrive with the queue worker)."""
+"""Admin: content pieces and their analyses, scripts and the processing queue
+(retry and cancel actions go through the queue's services, so credits are held
+and released as for a user). Voice and avatar models and generated media:
+generation.py."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from canvas.models import (
-    AvatarModel,
-    ContentAnalysis,
-    ContentPiece,
-    GeneratedContent,
-    GeneratedScript,
-    ProcessingJob,
-    VoiceModel,
-)
+from accounts.tenancy.context import account_context
+from aiplatform.errors import ServiceError
+from canvas.models import ContentAnalysis, ContentPiece, GeneratedScript, ProcessingJob
 
 
 @admin.register(ContentPiece)
@@ -42,35 +37,12 @@ class GeneratedScriptAdmin(admin.ModelAdmin):
     readonly_fields = ["account", "content_piece", "user", "generated_at", "created_at"]
 
 
-@admin.register(VoiceModel)
-class VoiceModelAdmin(admin.ModelAdmin):
-    list_display = ["name", "version_number", "account", "training_status", "is_active", "quality_score"]
-    list_filter = ["training_status", "is_active"]
-    search_fields = ["name", "account__name"]
-    list_select_related = ["account"]
-    readonly_fields = ["account", "user", "created_at"]
-
-
-@admin.register(AvatarModel)
-class AvatarModelAdmin(admin.ModelAdmin):
-    list_display = ["name", "account", "creation_status", "is_active", "quality_score"]
-    list_filter = ["creation_status", "is_active"]
-    search_fields = ["name", "account__name"]
-    list_select_related = ["account"]
-    readonly_fields = ["account", "user", "created_at"]
-
-
-@admin.register(GeneratedContent)
-class GeneratedContentAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "account", "content_type", "generation_status", "generation_cost_credits"]
-    list_filter = ["content_type", "generation_status"]
-    list_select_related = ["account"]
-    readonly_fields = ["account", "project", "user", "script", "voice_model", "avatar_model", "created_at"]
-
-
 @admin.register(ProcessingJob)
 class ProcessingJobAdmin(admin.ModelAdmin):
-    list_display = ["job_type", "account", "status", "priority", "attempts", "max_attempts", "scheduled_at"]
+    list_display = [
+        "job_type", "account", "status", "progress", "priority", "attempts", "max_attempts", "scheduled_at",
+        "error_message",
+    ]  # fmt: skip
     list_filter = ["job_type", "status"]
     search_fields = ["account__name", "task_id"]
     list_select_related = ["account"]
@@ -79,5 +51,34 @@ class ProcessingJobAdmin(admin.ModelAdmin):
         "error_message", "estimated_credits", "actual_credits", "task_id", "progress", "created_at", "updated_at",
     ]  # fmt: skip
 
+    actions = ["retry_jobs", "cancel_jobs"]
+
     def has_add_permission(self, request):
         return False
+
+    def _each(self, request, queryset, service, verb: str) -> None:
+        done, refused = 0, []
+        for job in queryset.select_related("account"):
+            try:
+                with account_context(job.account_id):
+                    service(job=job, actor=request.user)
+            except ServiceError as exc:
+                refused.append(f"{job.pk}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{verb} {done} job(s).", messages.SUCCESS)
+        for line in refused[:10]:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Retry the selected jobs (failed or cancelled; holds credits again)")
+    def retry_jobs(self, request, queryset):
+        from canvas.services.queue import job_retry
+
+        self._each(request, queryset, job_retry, "Queued again")
+
+    @admin.action(description="Cancel the selected jobs (waiting or running; releases their credits)")
+    def cancel_jobs(self, request, queryset):
+        from canvas.services.queue import job_cancel
+
+        self._each(request, queryset, job_cancel, "Cancelled")

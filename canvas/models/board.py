@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 
@@ -105,9 +106,9 @@ class ChatInterface(BoardNode, TenantModel):
 class NodeKind(models.TextChoices):
     """Seed 003 `source_type` / `target_type`."""
 
-    CONTENT_PIECE = "content_piece", "Content piece"
-    FOLDER = "folder", "Folder"
-    CHAT_INTERFACE = "chat_interface", "Chat"
+    CONTENT_PIECE = "content_piece", _("Content piece")
+    FOLDER = "folder", _("Folder")
+    CHAT_INTERFACE = "chat_interface", _("Chat")
 
 
 # For each end of a connection: the kind and the foreign key that holds it.

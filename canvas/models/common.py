@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Platform(models.TextChoices):
@@ -18,10 +19,10 @@ class Platform(models.TextChoices):
 class WorkStatus(models.TextChoices):
     """Seed 003 `processing_status`, `analysis_status`, `generation_status`, `creation_status`."""
 
-    PENDING = "pending", "Pending"
-    PROCESSING = "processing", "Processing"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
 
 
 def coordinate(default: int | str = 0, **kwargs) -> models.DecimalField:

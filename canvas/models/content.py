@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 from billing.models.fields import credit_field
@@ -21,14 +22,14 @@ class ContentPlatform(models.TextChoices):
     YOUTUBE = "youtube", "YouTube"
     LINKEDIN = "linkedin", "LinkedIn"
     TWITTER = "twitter", "X (Twitter)"
-    UPLOAD = "upload", "Upload"
+    UPLOAD = "upload", _("Upload")
 
 
 class ContentType(models.TextChoices):
-    VIDEO = "video", "Video"
-    IMAGE = "image", "Image"
-    TEXT = "text", "Text"
-    AUDIO = "audio", "Audio"
+    VIDEO = "video", _("Video")
+    IMAGE = "image", _("Image")
+    TEXT = "text", _("Text")
+    AUDIO = "audio", _("Audio")
 
 
 class ContentPiece(BoardNode, TenantModel):
@@ -87,9 +88,9 @@ class ContentPiece(BoardNode, TenantModel):
 
 
 class AnnotationType(models.TextChoices):
-    NOTE = "note", "Note"
-    HIGHLIGHT = "highlight", "Highlight"
-    BOOKMARK = "bookmark", "Bookmark"
+    NOTE = "note", _("Note")
+    HIGHLIGHT = "highlight", _("Highlight")
+    BOOKMARK = "bookmark", _("Bookmark")
 
 
 class ContentAnnotation(TenantModel):

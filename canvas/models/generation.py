@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 from billing.models.fields import credit_field
@@ -62,10 +63,10 @@ class GeneratedScript(TenantModel):
 class TrainingStatus(models.TextChoices):
     """Seed 003 `voice_models.training_status`."""
 
-    PENDING = "pending", "Pending"
-    TRAINING = "training", "Training"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    TRAINING = "training", _("Training")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
 
 
 class VoiceModel(TenantModel):
@@ -78,6 +79,10 @@ class VoiceModel(TenantModel):
     )
     name = models.CharField(max_length=255)
     elevenlabs_voice_id = models.CharField(max_length=255, blank=True)
+    # Who made it (aiplatform.ai.media): "elevenlabs", or "offline" (espeak-ng); its voice there
+    # (the ElevenLabs voice_id, or the offline voice such as "en-us+f3:p62").
+    provider = models.CharField(max_length=20, default="offline")
+    provider_voice_id = models.CharField(max_length=255, blank=True)
     sample_audio_url = models.TextField(blank=True)
     sample_audio_path = models.TextField(blank=True)
     training_status = models.CharField(max_length=50, choices=TrainingStatus.choices, default=TrainingStatus.PENDING)
@@ -115,6 +120,8 @@ class AvatarModel(TenantModel):
     )
     name = models.CharField(max_length=255)
     heygen_avatar_id = models.CharField(max_length=255, blank=True)
+    # Who renders it (aiplatform.ai.media): "heygen" (talking photo) or "offline" (mouth-flap on the photo).
+    provider = models.CharField(max_length=20, default="offline")
     sample_video_url = models.TextField(blank=True)
     sample_video_path = models.TextField(blank=True)
     training_photos_urls = ArrayField(models.TextField(), default=list, blank=True)
@@ -139,8 +146,8 @@ class AvatarModel(TenantModel):
 
 
 class GeneratedMediaType(models.TextChoices):
-    AUDIO = "audio", "Audio"
-    VIDEO = "video", "Video"
+    AUDIO = "audio", _("Audio")
+    VIDEO = "video", _("Video")
 
 
 class GeneratedContent(TenantModel):
@@ -173,6 +180,8 @@ class GeneratedContent(TenantModel):
     generation_cost_credits = credit_field()
     error_message = models.TextField(blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # The file is deleted from storage after this (MEDIA_FILE_TTL_DAYS); the row stays.
+    storage_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -184,27 +193,33 @@ class GeneratedContent(TenantModel):
             choice_check("generation_status", WorkStatus, "canvas_generated_status"),
             _nonnegative("generation_cost_credits", "canvas_generated_cost"),
         ]
-        indexes = [models.Index(fields=["account", "-created_at"], name="canvas_generated_account")]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="canvas_generated_account"),
+            models.Index(
+                fields=["storage_expires_at"], condition=Q(storage_expires_at__isnull=False),
+                name="canvas_generated_expiry",
+            ),  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.content_type} {self.id} ({self.generation_status})"
 
 
 class JobType(models.TextChoices):
-    CONTENT_ANALYSIS = "content_analysis", "Content analysis"
-    SCRIPT_GENERATION = "script_generation", "Script generation"
-    VOICE_GENERATION = "voice_generation", "Voice generation"
-    AVATAR_GENERATION = "avatar_generation", "Avatar generation"
-    CONTENT_SCRAPING = "content_scraping", "Content scraping"
-    FILE_PROCESSING = "file_processing", "File processing"
+    CONTENT_ANALYSIS = "content_analysis", _("Content analysis")
+    SCRIPT_GENERATION = "script_generation", _("Script generation")
+    VOICE_GENERATION = "voice_generation", _("Voice generation")
+    AVATAR_GENERATION = "avatar_generation", _("Avatar generation")
+    CONTENT_SCRAPING = "content_scraping", _("Content scraping")
+    FILE_PROCESSING = "file_processing", _("File processing")
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    PROCESSING = "processing", "Processing"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    QUEUED = "queued", _("Queued")
+    PROCESSING = "processing", _("Processing")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class ProcessingJob(TenantModel):

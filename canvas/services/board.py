@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypedDict
@@ -36,13 +37,25 @@ from uuid import UUID
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model, Q
+from django.db import connection as db_connection
+from django.db.models import F, Max, Model, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Membership
+from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict, InvalidInput, NotFound
 from canvas.access import project_require
-from canvas.models import CanvasConnection, CanvasFolder, ChatInterface, ContentPiece, Project, ProjectPermission
+from canvas.models import (
+    CanvasConnection,
+    CanvasFolder,
+    CanvasFolderItem,
+    ChatInterface,
+    ContentPiece,
+    ProcessingJob,
+    Project,
+    ProjectPermission,
+)
 from canvas.models.board import END_FIELDS, NodeKind
 
 COORDINATE_MAX = Decimal("99999999.99")  # DECIMAL(10,2)
@@ -66,7 +79,7 @@ CREATABLE = ("folder", "chat_interface")
 UPDATABLE = {
     "folder": {"title", "color", "collapsed"},
     "chat_interface": {"title"},
-    "content_piece": {"title"},
+    "content_piece": {"title", "folder"},
     CONNECTION: {"style"},
 }
 
@@ -83,7 +96,9 @@ class NodeRow(TypedDict, total=False):
     """A node as the board draws it. Every kind has kind, id, version, deleted;
     boxes have x, y (and w, h for folders and chat nodes), title; folders color,
     collapsed; pieces content_type, platform, thumbnail_url, source_url,
-    processing_status; connections source, target, style."""
+    processing_status, and `folder` (the id of the live folder the piece is filed in, or
+    None) where the frame knows it: the snapshot and a filing; other frames leave the
+    key out and the board keeps what it had; connections source, target, style."""
 
     kind: str
     id: str
@@ -101,6 +116,8 @@ class NodeRow(TypedDict, total=False):
     thumbnail_url: str
     source_url: str
     processing_status: str
+    folder: str | None
+    history: list[dict]
     source: NodeRef
     target: NodeRef
     style: dict
@@ -118,6 +135,25 @@ class AppliedFrame(TypedDict):
     by: Actor
     node: NodeRow
     related: list[NodeRow]  # connections deleted or restored with the node
+
+
+class JobFrame(TypedDict):
+    """A job of a piece on the board (analysis, script): its status and progress."""
+
+    id: str
+    job_type: str
+    status: str
+    progress: int
+    piece: str
+    error: str
+
+
+def job_frame(job: Any) -> JobFrame | None:
+    piece = (job.job_data or {}).get("content_piece_id")
+    if not piece:
+        return None
+    return JobFrame(id=str(job.pk), job_type=job.job_type, status=job.status, progress=job.progress,
+                    piece=str(piece), error=(job.error_message or "")[:300])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -142,8 +178,10 @@ class BoardSnapshot:
     project_id: str
     permission: str
     canvas_data: dict
-    nodes: list[NodeRow]
+    nodes: list[NodeRow]  # chat nodes also carry their `history` (last CHAT_HISTORY_SHOWN messages)
     connections: list[NodeRow]
+    folder_items: dict[str, int] = field(default_factory=dict)  # live pieces per folder id
+    jobs: list[JobFrame] = field(default_factory=list)  # each piece's latest job of each type
 
 
 def board_group(account_id: Any, project_id: Any) -> str:
@@ -256,7 +294,7 @@ def _uuid(value: Any, what: str) -> UUID:
     try:
         return value if isinstance(value, UUID) else UUID(str(value))
     except (ValueError, TypeError, AttributeError):
-        raise NotFound(f"There is no such {what} on this board.") from None
+        raise NotFound(gettext("There is no such %(what)s on this board.") % {"what": what}) from None
 
 
 def _version(op: dict) -> int:
@@ -301,19 +339,37 @@ def _refused(kind: str, row: Any) -> Conflict:
     )
 
 
+def _update_returning(project: Project, kind: str, pk: UUID, version: int, live: bool, changes: dict) -> Any:
+    """`UPDATE … WHERE id AND account AND project AND version AND deleted_at IS [NOT] NULL
+    RETURNING *`: the row after it, or None when nothing matched. One round trip
+    (the ORM's update() returns a count, and the row would cost a second query on
+    the hot path of every move)."""
+    model = MODELS[kind]
+    meta = model._meta
+    quote = db_connection.ops.quote_name
+    assigns, params = [], []
+    for name, value in {**changes, "updated_at": timezone.now()}.items():
+        column = meta.get_field(name)
+        assigns.append(f"{quote(column.column)} = %s")
+        params.append(column.get_db_prep_save(value, db_connection))
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(assigns)}, {quote('version')} = {quote('version')} + 1"
+        f" WHERE {quote('id')} = %s AND {quote('account_id')} = %s AND {quote('project_id')} = %s"
+        f" AND {quote('version')} = %s AND {quote('deleted_at')} IS {'' if live else 'NOT '}NULL RETURNING *"
+    )
+    rows = list(model.objects.raw(sql, [*params, pk, project.account_id, project.pk, version]))
+    return rows[0] if rows else None
+
+
 def _conditional_update(project: Project, kind: str, pk: UUID, version: int, *, live: bool, **changes: Any) -> Any:
     """One `UPDATE … WHERE id AND version AND deleted_at IS [NOT] NULL`; the row after it, or a Conflict."""
-    matched = (
-        _rows(project, kind)
-        .filter(pk=pk, version=version, deleted_at__isnull=live)
-        .update(**changes, version=F("version") + 1, updated_at=timezone.now())
-    )
+    row = _update_returning(project, kind, pk, version, live, changes)
+    if row is not None:
+        return row
     row = _current(project, kind, pk)
-    if not matched:
-        if live or row.deleted_at is not None:
-            raise _refused(kind, row)
-        raise Conflict("This node is not deleted.", code="not_deleted", extra={"current": node_row(kind, row)})
-    return row
+    if live or row.deleted_at is not None:
+        raise _refused(kind, row)
+    raise Conflict(gettext("This node is not deleted."), code="not_deleted", extra={"current": node_row(kind, row)})
 
 
 def _target(op: dict, kinds: tuple[str, ...]) -> tuple[str, UUID, int]:
@@ -338,7 +394,7 @@ def _resize(project: Project, op: dict) -> BoardResult:
 def _update(project: Project, op: dict) -> BoardResult:
     kind, pk, version = _target(op, ("folder", "chat_interface", "content_piece", CONNECTION))
     allowed = UPDATABLE[kind]
-    given = {"title", "color", "collapsed", "style"} & set(op)
+    given = {"title", "color", "collapsed", "style", "folder"} & set(op)
     if not given:
         raise InvalidInput(f"Say what to change: {', '.join(sorted(allowed))}.", fields={"op": ["Nothing to change."]})
     refused = sorted(given - allowed)
@@ -355,8 +411,40 @@ def _update(project: Project, op: dict) -> BoardResult:
     if "style" in given:
         current = _current(project, kind, pk).connection_style or {}
         changes["connection_style"] = {**current, **_style(op.get("style"))}
+    folder = _filing_folder(project, op.get("folder")) if "folder" in given else None
     row = _conditional_update(project, kind, pk, version, live=True, **changes)
-    return BoardResult("update", None, node_row(kind, row))
+    node = node_row(kind, row)
+    if "folder" in given:
+        node["folder"] = _file(project, row, folder)
+    return BoardResult("update", None, node)
+
+
+def _filing_folder(project: Project, value: Any) -> CanvasFolder | None:
+    """The live folder of this board that a piece is filed into (None: out of every folder)."""
+    if value in (None, ""):
+        return None
+    folder = _current(project, "folder", _uuid(value, "folder"))
+    if folder.deleted_at is not None:
+        raise Conflict(
+            gettext("This folder was deleted."), code="deleted", extra={"current": node_row("folder", folder)}
+        )
+    return folder
+
+
+def _file(project: Project, piece: ContentPiece, folder: CanvasFolder | None) -> str | None:
+    """File `piece` at the end of `folder` (seed 003 `canvas_folder_items` keep order),
+    out of the other folders of the board; None takes it out of every folder. The
+    piece's version moved with it, so two people filing one piece cannot both win."""
+    items = CanvasFolderItem.objects.filter(account=project.account_id, folder__project=project, content_piece=piece)
+    items.exclude(folder=folder).delete()
+    if folder is None:
+        return None
+    last = CanvasFolderItem.objects.filter(account=project.account_id, folder=folder).aggregate(n=Max("sort_order"))
+    CanvasFolderItem.objects.get_or_create(
+        account_id=project.account_id, folder=folder, content_piece=piece,
+        defaults={"sort_order": (last["n"] if last["n"] is not None else -1) + 1},
+    )  # fmt: skip
+    return str(folder.pk)
 
 
 def _attached(project: Project, kind: str, pk: UUID):
@@ -390,13 +478,13 @@ def _restore(project: Project, op: dict) -> BoardResult:
     before = _current(project, kind, pk)
     deleted_at = before.deleted_at
     if kind == CONNECTION and deleted_at is not None and not _end_live(project, before):
-        raise Conflict("Restore the nodes this connection joins first.", code="ends_deleted",
+        raise Conflict(gettext("Restore the nodes this connection joins first."), code="ends_deleted",
                        extra={"current": node_row(kind, before)})  # fmt: skip
     try:
         with transaction.atomic():
             row = _conditional_update(project, kind, pk, version, live=False, deleted_at=None)
     except IntegrityError:
-        raise Conflict("These two nodes are already connected.", code="already_connected",
+        raise Conflict(gettext("These two nodes are already connected."), code="already_connected",
                        extra={"current": node_row(kind, before)}) from None  # fmt: skip
     related: list[NodeRow] = []
     # The connections deleted with the node (same instant) come back with it,
@@ -445,7 +533,11 @@ def _end(project: Project, value: Any, name: str) -> tuple[str, Any]:
     if row is None:
         raise NotFound(f"There is no such {kind.replace('_', ' ')} on this board.")
     if row.deleted_at is not None:
-        raise Conflict(f"The {name} node was deleted.", code="deleted", extra={"current": node_row(kind, row)})
+        raise Conflict(
+            gettext("The %(name)s node was deleted.") % {"name": name},
+            code="deleted",
+            extra={"current": node_row(kind, row)},
+        )
     return END_FIELDS[NodeKind(kind)], row
 
 
@@ -464,7 +556,7 @@ def _connect(project: Project, actor: Membership, op: dict) -> BoardResult:
                 **{f"source_{source_field}": source, f"target_{target_field}": target},
             )  # fmt: skip
     except IntegrityError:
-        raise Conflict("These two nodes are already connected.", code="already_connected") from None
+        raise Conflict(gettext("These two nodes are already connected."), code="already_connected") from None
     return BoardResult("connect", None, node_row(CONNECTION, row))
 
 
@@ -479,8 +571,14 @@ def _publish_on_commit(project: Project, actor: Membership, result: BoardResult)
     transaction.on_commit(send)
 
 
-def board_apply(*, project: Project, actor: Membership, op: dict) -> BoardResult:
+def board_apply(
+    *, project: Project, actor: Membership, op: dict, publish: bool = True, savepoint: bool = True
+) -> BoardResult:
     """Apply one board operation by `actor` (an editor or owner of `project`).
+
+    `publish=False` is for the board socket, which sends `result.frame(actor)` to the
+    group itself from its event loop once this has returned (committed): one hop
+    fewer than publishing from the database thread.
 
     Refusals: Forbidden (viewers), Conflict (archived project; `stale_version`,
     `deleted`, `not_deleted`, `already_connected`, `ends_deleted` with the current
@@ -488,18 +586,23 @@ def board_apply(*, project: Project, actor: Membership, op: dict) -> BoardResult
     """
     project_require(actor, project, ProjectPermission.EDITOR)
     if not isinstance(op, dict):
-        raise InvalidInput("An operation is an object.", fields={"op": ["Send an object."]})
+        raise InvalidInput(gettext("An operation is an object."), fields={"op": ["Send an object."]})
     name = op.get("op")
     if name not in OPS:
         raise _bad("op", f"Choose an operation: {', '.join(OPS)}.")
     op_id = _op_id(op)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
+        # Board operations are many, small and superseded by the next one: their commit
+        # does not wait for the WAL flush (ADR 0009: a crash can lose the last fraction
+        # of a second of moves, never consistency; clients resync on reconnect).
+        with db_connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
         projects = Project.objects.filter(account=project.account_id, pk=project.pk)
         archived = projects.values_list("is_archived", flat=True).first()
         if archived is None:
-            raise NotFound("There is no such project.")
+            raise NotFound(gettext("There is no such project."))
         if archived:
-            raise Conflict("This project is archived: restore it to change its board.", code="archived")
+            raise Conflict(gettext("This project is archived: restore it to change its board."), code="archived")
         if name == "create":
             result = _create(project, actor, op)
         elif name == "connect":
@@ -509,18 +612,95 @@ def board_apply(*, project: Project, actor: Membership, op: dict) -> BoardResult
                 name
             ](project, op)
         result = BoardResult(result.op, op_id, result.node, result.related)
-        _publish_on_commit(project, actor, result)
+        if publish:
+            _publish_on_commit(project, actor, result)
     return result
 
 
+CHAT_HISTORY_SHOWN = 50
+
+
 def board_snapshot(*, project: Project, actor: Membership) -> BoardSnapshot:
-    """Every live node and connection of the board, with their versions (a reload)."""
+    """Every live node and connection of the board, with their versions (a reload).
+    Six queries, whatever the size of the board."""
     permission = project_require(actor, project, ProjectPermission.VIEWER)
-    nodes: list[NodeRow] = []
-    for kind in ("folder", "content_piece", "chat_interface"):
-        nodes.extend(node_row(kind, row) for row in _rows(project, kind).filter(deleted_at__isnull=True))
+    filed = list(
+        CanvasFolderItem.objects.filter(account=project.account_id, folder__project=project,
+                                        folder__deleted_at__isnull=True, content_piece__deleted_at__isnull=True)
+        .order_by("-sort_order", "-folder_id").values_list("content_piece_id", "folder_id")
+    )  # fmt: skip
+    folder_of = {str(piece): str(folder) for piece, folder in filed}  # a piece in several folders: its first
+    counts = Counter(str(folder) for _, folder in filed)
+    nodes: list[NodeRow] = [node_row("folder", row) for row in _rows(project, "folder").filter(deleted_at__isnull=True)]
+    for piece in _rows(project, "content_piece").filter(deleted_at__isnull=True):
+        row = node_row("content_piece", piece)
+        row["folder"] = folder_of.get(row["id"])
+        nodes.append(row)
+    for chat in _rows(project, "chat_interface").filter(deleted_at__isnull=True):
+        row = node_row("chat_interface", chat)
+        row["history"] = list(chat.chat_history or [])[-CHAT_HISTORY_SHOWN:]
+        nodes.append(row)
     connections = [node_row(CONNECTION, row) for row in _rows(project, CONNECTION).filter(deleted_at__isnull=True)]
+    pieces = [n["id"] for n in nodes if n["kind"] == "content_piece"]
     return BoardSnapshot(
         project_id=str(project.pk), permission=permission.value, canvas_data=project.canvas_data or {},
-        nodes=nodes, connections=connections,
+        nodes=nodes, connections=connections, folder_items=dict(counts), jobs=_latest_jobs(project, pieces),
     )  # fmt: skip
+
+
+JOBS_READ = 500
+
+
+def _latest_jobs(project: Project, pieces: list[str]) -> list[JobFrame]:
+    """The latest job of each type of each piece (one query; the newest JOBS_READ jobs)."""
+    if not pieces:
+        return []
+    jobs = ProcessingJob.objects.filter(account=project.account_id, job_data__content_piece_id__in=pieces)
+    latest: dict[tuple[str, str], JobFrame] = {}
+    for job in jobs.order_by("-created_at")[:JOBS_READ]:
+        frame = job_frame(job)
+        if frame is not None:
+            latest.setdefault((frame["piece"], frame["job_type"]), frame)
+    return list(latest.values())
+
+
+def board_job_changed(store: Any, job: Any) -> None:
+    """The queue's announcement (canvas store): a job of a piece changed status or
+    progress; its project's open boards get a `job` frame after commit."""
+    frame = job_frame(job)
+    if frame is None:
+        return
+    with account_context(job.account_id):  # a worker's progress report runs outside it
+        pieces = ContentPiece.objects.filter(account=job.account_id, pk=frame["piece"])
+        project_id = pieces.values_list("project_id", flat=True).first()
+    if project_id is None:
+        return
+    group = board_group(job.account_id, project_id)
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, {"type": "board.job", "frame": {"type": "job", "job": frame}})
+
+    transaction.on_commit(send)
+
+
+def board_publish(
+    *, project: Project, kind: str, row: Any, actor: Membership | None = None, op: str = "update"
+) -> None:
+    """Tell the open boards of `project` that `row` changed outside an operation (a
+    piece's processing status, a job's result): an `applied` frame with the row as
+    it is, after commit. For other services of this app (content, queue)."""
+    frame = AppliedFrame(
+        type="applied", op=op, op_id=None,
+        by=actor_payload(actor) if actor is not None else Actor(user_id="", name=""),
+        node=node_row(kind, row), related=[],
+    )  # fmt: skip
+    group = board_group(project.account_id, project.pk)
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, {"type": "board.applied", "frame": frame})
+
+    transaction.on_commit(send)

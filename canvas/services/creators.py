@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account, Membership, Role
 from aiplatform.errors import Forbidden, NotFound
@@ -20,7 +21,7 @@ _LOCK_CLASS = 0x4346  # advisory lock namespace: "CF", canvas follows
 
 def _require_member(actor: Membership) -> None:
     if not Role(actor.role).at_least(Role.MEMBER):
-        raise Forbidden("Viewers can browse creators but not follow or unfollow them.")
+        raise Forbidden(gettext("Viewers can browse creators but not follow or unfollow them."))
 
 
 def _lock_follows(account: Account) -> None:
@@ -34,7 +35,7 @@ def creator_follow(*, account: Account, actor: Membership, creator: Creator) -> 
     `creator_limit`: LimitReached (409 `plan_limit_reached`) and nothing changes."""
     _require_member(actor)
     if not creator.is_active:
-        raise NotFound("There is no such creator.")
+        raise NotFound(gettext("There is no such creator."))
     with transaction.atomic():
         _lock_follows(account)
         follow = AccountFollowedCreator.objects.filter(account=account, creator=creator).first()
@@ -58,7 +59,7 @@ def creator_unfollow(*, account: Account, actor: Membership, creator: Creator) -
             is_active=False
         )
     if not changed:
-        raise NotFound("Your account does not follow this creator.")
+        raise NotFound(gettext("Your account does not follow this creator."))
 
 
 def creator_clean(values: dict) -> dict:

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account, Membership, Role
 from aiplatform.errors import Conflict, Forbidden, InvalidInput
@@ -32,12 +33,15 @@ def _text(value: Any, *, field: str, limit: int, required: bool = False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput("Enter text.", fields={field: ["Enter text."]})
+        raise InvalidInput(gettext("Enter text."), fields={field: ["Enter text."]})
     text = value.strip()
     if required and not text:
-        raise InvalidInput("A title is required.", fields={field: ["This field is required."]})
+        raise InvalidInput(gettext("A title is required."), fields={field: ["This field is required."]})
     if len(text) > limit:
-        raise InvalidInput(f"At most {limit} characters.", fields={field: [f"At most {limit} characters."]})
+        raise InvalidInput(
+            gettext("At most %(limit)s characters.") % {"limit": limit},
+            fields={field: [f"At most {limit} characters."]},
+        )
     return text
 
 
@@ -89,7 +93,7 @@ def project_create(
 ) -> Project:
     """A new project owned by `actor` (members and above; account viewers cannot create)."""
     if not Role(actor.role).at_least(Role.MEMBER):
-        raise Forbidden("Viewers of the account cannot create projects.")
+        raise Forbidden(gettext("Viewers of the account cannot create projects."))
     title = _text(title, field="title", limit=TITLE_MAX, required=True)
     description = _text(description, field="description", limit=DESCRIPTION_MAX)
     data = canvas_data_clean(canvas_data)
@@ -102,6 +106,9 @@ def project_create(
             account=account, project=project, user=actor.user, permission_level=ProjectPermission.OWNER,
             added_by=actor.user,
         )  # fmt: skip
+        from billing.services.usage import count
+
+        count(account, actor.user, projects_created=1)  # seed 003 account_usage_stats
     return project
 
 
@@ -114,7 +121,7 @@ def project_update(
     """Change what an editor may change: title, description, the board's view."""
     project_require(actor, project, ProjectPermission.EDITOR)
     if project.is_archived:
-        raise Conflict("This project is archived: restore it to change it.")
+        raise Conflict(gettext("This project is archived: restore it to change it."))
     changes: dict[str, Any] = {}
     if title is not _UNSET:
         changes["title"] = _text(title, field="title", limit=TITLE_MAX, required=True)
@@ -168,7 +175,8 @@ def _level(value: Any) -> ProjectPermission:
     if value not in ProjectPermission.values:
         choices = ", ".join(ProjectPermission.values)
         raise InvalidInput(
-            f"Choose a permission: {choices}.", fields={"permission_level": [f"Choose one of {choices}."]}
+            gettext("Choose a permission: %(choices)s.") % {"choices": choices},
+            fields={"permission_level": [f"Choose one of {choices}."]},
         )
     return ProjectPermission(value)
 
@@ -205,7 +213,9 @@ def collaborator_add(
                 added_by=actor.user,
             )  # fmt: skip
     except IntegrityError:
-        raise Conflict("This member already collaborates on the project; change their permission instead.") from None
+        raise Conflict(
+            gettext("This member already collaborates on the project; change their permission instead.")
+        ) from None
 
 
 def _user_pk(value: Any):
@@ -228,7 +238,7 @@ def collaborator_change(
     with transaction.atomic():
         _lock_project(project)
         if collaborator.permission_level == ProjectPermission.OWNER and _owners(project) <= 1:
-            raise Conflict("A project needs an owner: make someone else an owner first.")
+            raise Conflict(gettext("A project needs an owner: make someone else an owner first."))
         collaborator.permission_level = level
         collaborator.save(update_fields=["permission_level"])
     return collaborator
@@ -243,5 +253,5 @@ def collaborator_remove(*, collaborator: ProjectCollaborator, actor: Membership)
     with transaction.atomic():
         _lock_project(project)
         if collaborator.permission_level == ProjectPermission.OWNER and _owners(project) <= 1:
-            raise Conflict("A project needs an owner: make someone else an owner first.")
+            raise Conflict(gettext("A project needs an owner: make someone else an owner first."))
         collaborator.delete()

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views import View
 
 from accounts.models import Role
@@ -64,7 +65,11 @@ class _ConnectView(TenantViewMixin, View):
             )
 
     def connected(self, request, channel: ConnectedChannel):
-        messages.success(request, f"{channel.get_platform_type_display()} “{channel.channel_name}” is connected.")
+        messages.success(
+            request,
+            gettext("%(platform)s “%(name)s” is connected.")
+            % {"platform": channel.get_platform_type_display(), "name": channel.channel_name},
+        )
         return redirect("channels_bot_connect:index")
 
 

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 from personas.fields import EncryptedTextField
@@ -20,8 +21,8 @@ class ConnectedChannel(TenantModel):
     """
 
     class AuthState(models.TextChoices):
-        OK = "ok", "Connected"
-        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnecting"
+        OK = "ok", _("Connected")
+        NEEDS_RECONNECT = "needs_reconnect", _("Needs reconnecting")
 
     class Route(models.TextChoices):
         """How the channel was connected: Instagram has two, the others one."""
@@ -78,10 +79,10 @@ class WebhookDelivery(models.Model):
     """
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source = models.CharField(max_length=10, choices=WebhookSource.choices)
@@ -96,6 +97,7 @@ class WebhookDelivery(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = _("webhook deliveries")  # Django's derived plural is "deliverys"
         indexes = [
             models.Index(fields=["received_at"], name="channels_bot_delivery_recv"),
             models.Index(

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 
@@ -14,14 +15,14 @@ class Conversation(TenantModel):
     """
 
     class Status(models.TextChoices):
-        OPEN = "OPEN", "Open"
-        CLOSED_BY_BOT = "CLOSED_BY_BOT", "Closed by the bot"
-        CLOSED_BY_AGENT = "CLOSED_BY_AGENT", "Closed by an agent"
-        ARCHIVED = "ARCHIVED", "Archived"
+        OPEN = "OPEN", _("Open")
+        CLOSED_BY_BOT = "CLOSED_BY_BOT", _("Closed by the bot")
+        CLOSED_BY_AGENT = "CLOSED_BY_AGENT", _("Closed by an agent")
+        ARCHIVED = "ARCHIVED", _("Archived")
 
     class Handler(models.TextChoices):
-        BOT = "bot", "Bot"
-        HUMAN = "human", "Human agent"
+        BOT = "bot", _("Bot")
+        HUMAN = "human", _("Human agent")
 
     customer = models.ForeignKey("channels_bot.Customer", on_delete=models.CASCADE, related_name="conversations")
     channel = models.ForeignKey("channels_bot.ConnectedChannel", on_delete=models.CASCADE, related_name="conversations")
@@ -55,26 +56,26 @@ class ConversationMessage(TenantModel):
     answers (`reply_to`): one answer per message, whatever is redelivered."""
 
     class Sender(models.TextChoices):
-        BOT = "BOT", "Bot"
-        CUSTOMER = "CUSTOMER", "Customer"
-        AGENT = "AGENT", "Agent"
+        BOT = "BOT", _("Bot")
+        CUSTOMER = "CUSTOMER", _("Customer")
+        AGENT = "AGENT", _("Agent")
 
     class ContentType(models.TextChoices):
-        TEXT = "TEXT", "Text"
-        IMAGE = "IMAGE", "Image"
-        VIDEO = "VIDEO", "Video"
-        AUDIO = "AUDIO", "Audio"
-        FILE = "FILE", "File"
-        QUICK_REPLY = "QUICK_REPLY", "Quick replies"
-        CAROUSEL = "CAROUSEL", "Carousel"
+        TEXT = "TEXT", _("Text")
+        IMAGE = "IMAGE", _("Image")
+        VIDEO = "VIDEO", _("Video")
+        AUDIO = "AUDIO", _("Audio")
+        FILE = "FILE", _("File")
+        QUICK_REPLY = "QUICK_REPLY", _("Quick replies")
+        CAROUSEL = "CAROUSEL", _("Carousel")
 
     class Delivery(models.TextChoices):
-        RECEIVED = "received", "Received"  # inbound
-        PENDING = "pending", "Sending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", _("Received")  # inbound
+        PENDING = "pending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     channel = models.ForeignKey("channels_bot.ConnectedChannel", on_delete=models.CASCADE, related_name="+")

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 
@@ -18,11 +19,11 @@ class Order(TenantModel):
     is computed from the items by the service, never typed."""
 
     class Status(models.TextChoices):
-        PENDING = "PENDING", "Pending"
-        CONFIRMED = "CONFIRMED", "Confirmed"
-        PROCESSING = "PROCESSING", "Processing"
-        SHIPPED = "SHIPPED", "Shipped"
-        CANCELLED = "CANCELLED", "Cancelled"
+        PENDING = "PENDING", _("Pending")
+        CONFIRMED = "CONFIRMED", _("Confirmed")
+        PROCESSING = "PROCESSING", _("Processing")
+        SHIPPED = "SHIPPED", _("Shipped")
+        CANCELLED = "CANCELLED", _("Cancelled")
 
     customer = models.ForeignKey("channels_bot.Customer", on_delete=models.PROTECT, related_name="orders")
     channel = models.ForeignKey("channels_bot.ConnectedChannel", on_delete=models.PROTECT, related_name="orders")
@@ -66,10 +67,10 @@ class OrderStatusChange(TenantModel):
     """Who moved an order from one status to another, and when (the order's history)."""
 
     class Actor(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
-        BOT = "bot", "Bot"
-        AGENT = "agent", "Agent"
-        SYSTEM = "system", "System"
+        CUSTOMER = "customer", _("Customer")
+        BOT = "bot", _("Bot")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=12, blank=True)

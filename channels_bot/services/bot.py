@@ -42,10 +42,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.utils.translation import gettext_lazy
 
-from accounts.models import Account, Membership, Role
+from accounts.models import Account, Role
+from accounts.services.notifications import email_notification, notification_recipients
 from accounts.tenancy.context import account_context
 from aiplatform.ai import gateway
 from aiplatform.ai.errors import ModelUnavailable, ProviderError
@@ -201,22 +202,12 @@ def _alert_admins(account: Account, reason: str) -> None:
     """Email the owners and admins, at most once an hour per account (a Redis key with the tenant)."""
     if not cache.add(f"aip:channels_bot:handoff_alert:{account.pk}", reason, timeout=ALERT_EVERY_SECONDS):
         return
-    with account_context(account.pk):
-        emails = list(
-            Membership.objects.for_account(account)
-            .filter(role__in=[Role.OWNER, Role.ADMIN])
-            .values_list("user__email", flat=True)
-        )
-    if not emails:
-        return
-    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Your channel bot handed customers to your team"
-    body = (
-        f"Hello,\n\nThe bot of {account.name} could not answer a customer ({reason}), so it told them a member "
-        "of your team will reply and flagged the conversation as needing a human in the inbox.\n\n"
-        "Top up credits, lift the AI shut-off or raise the plan's limit (Billing) so the bot answers again.\n"
-        "We send this at most once an hour.\n"
+    email_notification(
+        notification_recipients(account, [Role.OWNER, Role.ADMIN]),
+        subject=gettext_lazy("Your channel bot handed customers to your team"),
+        template="channels_bot/email/handoff_alert.txt",
+        context={"account": account.name, "reason": reason},
     )
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails))
 
 
 def _hand_over(turn: Turn, *, reason: str, alert: bool) -> ConversationMessage | None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.events import publish_on_commit
 from accounts.models import Membership, Role
@@ -37,7 +38,7 @@ EDITABLE = {"channel_name", "is_active", "persona"}
 
 def _require_admin(actor: Membership) -> None:
     if not Role(actor.role).at_least(Role.ADMIN):
-        raise Forbidden("Only the account's admins and owners manage channels.")
+        raise Forbidden(gettext("Only the account's admins and owners manage channels."))
 
 
 def _published(channel: ConnectedChannel) -> None:
@@ -53,11 +54,15 @@ def channel_update(*, channel: ConnectedChannel, actor: Membership, **changes: A
     _require_admin(actor)
     unknown = set(changes) - EDITABLE
     if unknown:
-        raise InvalidInput("These fields cannot be changed.", fields={name: ["Not editable."] for name in unknown})
+        raise InvalidInput(
+            gettext("These fields cannot be changed."), fields={name: ["Not editable."] for name in unknown}
+        )
     if "channel_name" in changes:
         name = (changes["channel_name"] or "").strip()
         if not name:
-            raise InvalidInput("A channel needs a name.", fields={"channel_name": ["This field may not be blank."]})
+            raise InvalidInput(
+                gettext("A channel needs a name."), fields={"channel_name": ["This field may not be blank."]}
+            )
         changes["channel_name"] = name[:200]
     if "persona" in changes and changes["persona"] is not None:
         from personas.selectors import persona_get_for_account

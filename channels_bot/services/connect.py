@@ -38,14 +38,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.events import publish_on_commit
 from accounts.models import Account, Membership, Role
+from accounts.services.notifications import email_notification, notification_recipients
 from accounts.tenancy.context import account_context, rls_bypass
 from aiplatform.errors import Conflict, Forbidden, InvalidInput
 from channels_bot.models import ConnectedChannel
@@ -127,7 +127,7 @@ def redirect_uri(flow: str) -> str:
 
 def _require_admin(actor: Membership | None) -> None:
     if actor is None or not Role(actor.role).at_least(Role.ADMIN):
-        raise Forbidden("Only the account's owners and admins can connect channels.")
+        raise Forbidden(gettext("Only the account's owners and admins can connect channels."))
 
 
 def pkce_challenge(verifier: str) -> str:
@@ -175,9 +175,11 @@ def oauth_finish(*, session, flow: Flow, account: Account, state: str) -> dict[s
         raise InvalidInput("This sign-in answer does not match the connection you started (wrong or reused state). "
                            "Start connecting again.", code="oauth_state_mismatch")  # fmt: skip
     if time.time() - float(entry.get("at", 0)) > STATE_MAX_AGE:
-        raise InvalidInput("The sign-in took too long. Start connecting again.", code="oauth_state_expired")
+        raise InvalidInput(gettext("The sign-in took too long. Start connecting again."), code="oauth_state_expired")
     if entry.get("account") != str(account.pk):
-        raise InvalidInput("You switched accounts while connecting. Start connecting again.", code="oauth_account")
+        raise InvalidInput(
+            gettext("You switched accounts while connecting. Start connecting again."), code="oauth_account"
+        )
     return entry
 
 
@@ -198,7 +200,9 @@ def pending_token_store(*, session, flow: Flow, account: Account, token: str) ->
 def pending_token(*, session, flow: Flow, account: Account) -> str:
     entry = (session.get(SESSION_KEY) or {}).get(f"{flow.name}:token")
     if not entry or entry.get("account") != str(account.pk) or time.time() - float(entry.get("at", 0)) > 3600:
-        raise InvalidInput("There is no sign-in to choose a page from. Start connecting again.", code="oauth_expired")
+        raise InvalidInput(
+            gettext("There is no sign-in to choose a page from. Start connecting again."), code="oauth_expired"
+        )
     return crypto.decrypt(entry["token"])
 
 
@@ -274,17 +278,9 @@ def channel_connect(
             })  # fmt: skip
     except IntegrityError:
         # Another account connected it between our check and our insert.
-        raise Conflict("This page or profile is already connected to another account.", code="channel_taken")
+        raise Conflict(gettext("This page or profile is already connected to another account."), code="channel_taken")
     log.info("channel %s connected (%s %s) by %s", channel.pk, platform_type, platform_specific_id, actor.user_id)
     return channel
-
-
-def _admin_emails(account_id) -> list[str]:
-    return list(
-        Membership.objects.filter(account_id=account_id, role__in=[Role.OWNER, Role.ADMIN], user__is_active=True)
-        .values_list("user__email", flat=True)
-        .order_by("user__email")
-    )
 
 
 def channel_mark_needs_reconnect(channel: ConnectedChannel, reason: str) -> bool:
@@ -298,15 +294,15 @@ def channel_mark_needs_reconnect(channel: ConnectedChannel, reason: str) -> bool
         channel.auth_state, channel.auth_error = ConnectedChannel.AuthState.NEEDS_RECONNECT, reason
         if not marked:
             return False
-        emails = _admin_emails(channel.account_id)
-        context = {
-            "channel": channel, "reason": reason,
-            "connect_url": settings.SITE_URL.rstrip("/") + reverse("channels_bot_connect:index"),
-        }  # fmt: skip
-        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Reconnect {channel.channel_name}"
-        body = render_to_string("channels_bot/connect/email_needs_reconnect.txt", context)
-        if emails:
-            transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails))
+        email_notification(
+            notification_recipients(channel.account_id, [Role.OWNER, Role.ADMIN]),
+            subject=gettext_lazy("Reconnect %(name)s"),
+            template="channels_bot/connect/email_needs_reconnect.txt",
+            context={
+                "channel": channel, "reason": reason, "name": channel.channel_name,
+                "connect_url": settings.SITE_URL.rstrip("/") + reverse("channels_bot_connect:index"),
+            },
+        )  # fmt: skip
         publish_on_commit(channel.account_id, "channel.updated", {
             "id": str(channel.pk), "auth_state": ConnectedChannel.AuthState.NEEDS_RECONNECT, "auth_error": reason,
         })  # fmt: skip
@@ -482,7 +478,9 @@ def facebook_page_connect(
     _require_admin(actor)
     page = next((p for p in facebook_pages(user_token=user_token) if p["id"] == page_id), None)
     if page is None:
-        raise InvalidInput("Choose one of the pages you administer.", fields={"page_id": ["Not one of your pages."]})
+        raise InvalidInput(
+            gettext("Choose one of the pages you administer."), fields={"page_id": ["Not one of your pages."]}
+        )
     if flow.name == "instagram_page":
         params = {"fields": "instagram_business_account", "access_token": page["access_token"]}
         found = http.graph_call("GET", _graph("me"), label="Facebook", params=params)
@@ -543,7 +541,9 @@ def x_connect(*, account: Account, actor: Membership, code: str, verifier: str) 
     grant = token_request({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri("x"),
                            "code_verifier": verifier})  # fmt: skip
     if not grant.refresh_token:
-        raise InvalidInput("X gave no refresh token: the app must ask for offline.access.", code="no_refresh_token")
+        raise InvalidInput(
+            gettext("X gave no refresh token: the app must ask for offline.access."), code="no_refresh_token"
+        )
     user = XClient().me(grant.access_token)
     if not user.get("id"):
         raise PlatformError("X did not say which profile signed in.", failure=Failure.PERMANENT)
@@ -594,7 +594,7 @@ def linkedin_organization_connect(
     _require_admin(actor)
     org = next((o for o in linkedin_organizations(access_token=grant.access_token) if o["id"] == organization_id), None)
     if org is None:
-        raise InvalidInput("Choose one of the organizations you administer.",
+        raise InvalidInput(gettext("Choose one of the organizations you administer."),
                            fields={"organization_id": ["Not one of your organizations."]})  # fmt: skip
     _refuse_foreign(account, Platform.LINKEDIN_PAGE, org["id"])  # before subscribing its events
     pending = ConnectedChannel(

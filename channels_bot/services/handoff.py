@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.events import publish_on_commit
 from accounts.models import Membership, Role
@@ -27,7 +28,7 @@ VIA_PLATFORM_INBOX = "platform_inbox"
 
 def _require_member(actor: Membership | None) -> None:
     if actor is not None and not Role(actor.role).at_least(Role.MEMBER):
-        raise Forbidden("Viewers can read conversations but not answer them.")
+        raise Forbidden(gettext("Viewers can read conversations but not answer them."))
 
 
 def _handover(conversation: Conversation, take_back: bool) -> None:
@@ -93,7 +94,7 @@ def conversation_close(*, conversation: Conversation, actor: Membership | None) 
     """Closed by an agent (actor) or by the bot (None); the next customer message reopens it."""
     _require_member(actor)
     if conversation.status == Conversation.Status.ARCHIVED:
-        raise Conflict("This conversation is archived.")
+        raise Conflict(gettext("This conversation is archived."))
     status = Conversation.Status.CLOSED_BY_AGENT if actor else Conversation.Status.CLOSED_BY_BOT
     with account_context(conversation.account_id), transaction.atomic():
         return _changed(conversation, status=status, needs_human=False)

@@ -10,6 +10,7 @@ answers over a human mid-conversation.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.events import publish_on_commit
 from accounts.models import Membership, Role
@@ -43,17 +44,17 @@ def agent_message_send(*, conversation: Conversation, actor: Membership, text: s
     no longer accepts messages to this customer, Conflict for an archived
     conversation; a refused answer takes nothing over."""
     if not Role(actor.role).at_least(Role.MEMBER):
-        raise Forbidden("Viewers can read conversations but not answer them.")
+        raise Forbidden(gettext("Viewers can read conversations but not answer them."))
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("Write a message first.", fields={"text": ["This field may not be blank."]})
+        raise InvalidInput(gettext("Write a message first."), fields={"text": ["This field may not be blank."]})
     if len(text) > AGENT_TEXT_MAX:
         raise InvalidInput(
-            f"Messages are at most {AGENT_TEXT_MAX} characters.",
+            gettext("Messages are at most %(AGENT_TEXT_MAX)s characters.") % {"AGENT_TEXT_MAX": AGENT_TEXT_MAX},
             fields={"text": [f"Ensure this field has no more than {AGENT_TEXT_MAX} characters."]},
         )
     if conversation.status == Conversation.Status.ARCHIVED:
-        raise Conflict("This conversation is archived.")
+        raise Conflict(gettext("This conversation is archived."))
     if conversation.handler == Conversation.Handler.BOT:
         window_check(conversation, ConversationMessage.Sender.AGENT)
         # Its own transaction, then the platform handover (no transaction held over the network).

@@ -33,6 +33,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+
 from aiplatform.errors import InvalidInput
 from channels_bot.models import Conversation, ConversationMessage, Product
 from channels_bot.models.platforms import Platform
@@ -212,13 +214,17 @@ def _parse_quantity(text: str) -> int:
     cleaned = text.strip()
     if not _NUMBER.match(cleaned) or "." in cleaned or "," in cleaned:
         raise InvalidInput(
-            "Please send the quantity as a number, such as 1 or 2.", fields={"quantity": ["Not a whole number."]}
+            gettext("Please send the quantity as a number, such as 1 or 2."),
+            fields={"quantity": ["Not a whole number."]},
         )
     value = int(cleaned)
     if value < 1:
-        raise InvalidInput("Please choose a quantity of at least 1.", fields={"quantity": ["At least 1."]})
+        raise InvalidInput(gettext("Please choose a quantity of at least 1."), fields={"quantity": ["At least 1."]})
     if value > QUANTITY_MAX:
-        raise InvalidInput(f"Please choose at most {QUANTITY_MAX}.", fields={"quantity": [f"At most {QUANTITY_MAX}."]})
+        raise InvalidInput(
+            gettext("Please choose at most %(QUANTITY_MAX)s.") % {"QUANTITY_MAX": QUANTITY_MAX},
+            fields={"quantity": [f"At most {QUANTITY_MAX}."]},
+        )
     return value
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.events import publish_on_commit
 from accounts.models import Account, Membership, Role
@@ -95,7 +96,7 @@ def _actor_user(account: Account, actor: Any):
         return None
     if isinstance(actor, Membership):
         if actor.account_id != account.id:
-            raise Forbidden("You are not a member of this account.")
+            raise Forbidden(gettext("You are not a member of this account."))
         return actor.user
     return actor
 
@@ -103,14 +104,14 @@ def _actor_user(account: Account, actor: Any):
 def _require_agent(account: Account, actor: Any) -> None:
     """Agents change orders as members or above; viewers are refused."""
     if actor is None:
-        raise Forbidden("An agent's change needs the agent.")
+        raise Forbidden(gettext("An agent's change needs the agent."))
     membership = actor if isinstance(actor, Membership) else (
         Membership.objects.filter(account=account, user=actor).first()
     )  # fmt: skip
     if membership is None or membership.account_id != account.id:
-        raise Forbidden("You are not a member of this account.")
+        raise Forbidden(gettext("You are not a member of this account."))
     if not Role(membership.role).at_least(Role.MEMBER):
-        raise Forbidden("Viewers can see orders but not change them.")
+        raise Forbidden(gettext("Viewers can see orders but not change them."))
 
 
 def _address(value: Any, field: str, *, required: bool) -> dict:
@@ -155,11 +156,14 @@ def order_create(
     one currency are refused (InvalidInput, a message the customer can read).
     """
     if actor_kind not in Actor.values:
-        raise InvalidInput(f"Unknown actor kind '{actor_kind}'.", fields={"actor_kind": ["Unknown."]})
+        raise InvalidInput(
+            gettext("Unknown actor kind '%(actor_kind)s'.") % {"actor_kind": actor_kind},
+            fields={"actor_kind": ["Unknown."]},
+        )
     if customer.account_id != account.id:
-        raise NotFound("No such customer in this account.")
+        raise NotFound(gettext("No such customer in this account."))
     if conversation is not None and (conversation.account_id != account.id or conversation.customer_id != customer.pk):
-        raise NotFound("No such conversation for this customer.")
+        raise NotFound(gettext("No such conversation for this customer."))
     wanted: dict[uuid.UUID, int] = {}
     for entry in list(items or []):
         try:
@@ -256,7 +260,10 @@ def order_transition(*, order: Order, to_status: str, actor_kind: str, actor: An
     the allowed moves); agents need the member role. Records who and when, publishes
     "order.updated" and tells the customer on their channel."""
     if actor_kind not in Actor.values:
-        raise InvalidInput(f"Unknown actor kind '{actor_kind}'.", fields={"actor_kind": ["Unknown."]})
+        raise InvalidInput(
+            gettext("Unknown actor kind '%(actor_kind)s'.") % {"actor_kind": actor_kind},
+            fields={"actor_kind": ["Unknown."]},
+        )
     if to_status not in Order.Status.values:
         raise InvalidInput(
             f"'{to_status}' is not an order status; use one of {', '.join(Order.Status.values)}.",
@@ -270,7 +277,7 @@ def order_transition(*, order: Order, to_status: str, actor_kind: str, actor: An
         user = _actor_user(account, actor)
         locked = Order.objects.select_for_update().filter(pk=order.pk).first()
         if locked is None:
-            raise NotFound("No such order.")
+            raise NotFound(gettext("No such order."))
         if not locked.can_move_to(to_status):
             allowed = sorted(TRANSITIONS[locked.order_status])
             raise Conflict(

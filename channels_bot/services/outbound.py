@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict
@@ -37,7 +38,9 @@ def _window(conversation: Conversation, sender_type: str) -> bool:
     last = conversation.last_customer_message_at
     now = timezone.now()
     if last is None:
-        raise WindowClosed("This customer has not written yet: platforms only allow answers to a customer's message.")
+        raise WindowClosed(
+            gettext("This customer has not written yet: platforms only allow answers to a customer's message.")
+        )
     if now - last <= timedelta(hours=settings.CHANNELS_BOT_WINDOW_HOURS):
         return False
     agent_window = timedelta(days=settings.CHANNELS_AGENT_WINDOW_DAYS)

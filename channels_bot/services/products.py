@@ -45,6 +45,7 @@ from django.db.models import F, Q, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from pgvector.django import CosineDistance
 
 from accounts.models import Account, Membership, Role
@@ -92,7 +93,7 @@ _STOP_WORDS = frozenset(
 
 def _require_editor(actor: Membership | None) -> None:
     if actor is not None and not Role(actor.role).at_least(Role.MEMBER):
-        raise Forbidden("Viewers can see the catalog but not change it.")
+        raise Forbidden(gettext("Viewers can see the catalog but not change it."))
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def product_clean(data: dict[str, Any], *, partial: bool = False) -> tuple[dict[
 
 def _raise_invalid(errors: dict[str, list[str]]) -> None:
     first = next(iter(errors.values()))[0]
-    raise InvalidInput(f"The product was not saved: {first}", fields=errors)
+    raise InvalidInput(gettext("The product was not saved: %(first)s") % {"first": first}, fields=errors)
 
 
 def _sku_taken(account: Account, sku: str, exclude_id=None) -> bool:
@@ -306,10 +307,11 @@ def _read_text(file: Any) -> str:
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not isinstance(data, bytes | bytearray):
-        raise InvalidInput("Upload a CSV file.", fields={"file": ["Upload a CSV file."]})
+        raise InvalidInput(gettext("Upload a CSV file."), fields={"file": ["Upload a CSV file."]})
     if len(data) > IMPORT_MAX_BYTES:
         raise InvalidInput(
-            f"The file is too large: at most {IMPORT_MAX_BYTES // (1024 * 1024)} MB.",
+            gettext("The file is too large: at most %(IMPORT_MAX_BYTES)s MB.")
+            % {"IMPORT_MAX_BYTES": IMPORT_MAX_BYTES // (1024 * 1024)},
             fields={"file": ["The file is too large."]},
         )
     try:
@@ -317,7 +319,8 @@ def _read_text(file: Any) -> str:
     except UnicodeDecodeError as exc:
         line = bytes(data)[: exc.start].count(b"\n") + 1
         raise InvalidInput(
-            f"The file is not UTF-8 text (line {line}). Save it as “CSV UTF-8” and upload it again.",
+            gettext("The file is not UTF-8 text (line %(line)s). Save it as “CSV UTF-8” and upload it again.")
+            % {"line": line},
             fields={"file": ["The file must be UTF-8 encoded."]},
             extra={"errors": [{"line": line, "field": "", "message": "Not UTF-8 text."}]},
         ) from None

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import time
 
-import redis.asyncio as aioredis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils.translation import gettext
 
 from accounts.tenancy.context import account_context
+from aiplatform import redis_clients
 from aiplatform.errors import Conflict
 
 from ..models import Message
@@ -39,7 +40,7 @@ def answer_stop(*, account, user, session_id, wait: bool = False) -> Message:
         session = session_get_for_user(account, user, session_id)
         answer = streaming_answer(session)
     if answer is None:
-        raise Conflict("No answer is being written in this chat.", code="nothing_to_stop")
+        raise Conflict(gettext("No answer is being written in this chat."), code="nothing_to_stop")
     _stop_elsewhere(account.id, session.pk, answer.pk)
     deadline = time.monotonic() + (settings.CHAT_STOP_WAIT_SECONDS if wait else 0)
     while True:
@@ -60,7 +61,7 @@ async def answer_stop_async(*, account, user, session_id) -> None:
         with account_context(account.id):
             answer = streaming_answer(session_get_for_user(account, user, session_id))
         if answer is None:
-            raise Conflict("No answer is being written in this chat.", code="nothing_to_stop")
+            raise Conflict(gettext("No answer is being written in this chat."), code="nothing_to_stop")
         _stop_elsewhere(account.id, session_id, answer.pk)
 
     await db(elsewhere)
@@ -78,9 +79,5 @@ async def answer_watch(*, account_id, session_id, reply_to: str) -> None:
 
 async def live_text(message_id) -> str | None:
     """The last snapshot of an answer in progress (when its process does not answer)."""
-    client = aioredis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
-    try:
-        text = await client.hget(streaming.live_key(message_id), "text")
-    finally:
-        await client.aclose()
+    text = await redis_clients.async_client("cache").hget(streaming.live_key(message_id), "text")
     return text.decode() if text is not None else None

@@ -34,6 +34,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from aiplatform import redis_clients
 from aiplatform.ai import gateway
 from aiplatform.ai.pricing import credits_for, estimate_tokens
 from billing.services.ledger import Reference
@@ -278,7 +279,7 @@ class Registry:
         stops left in Redis are picked up here, and the live state of ended answers
         is dropped in the same round trip."""
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+            self._redis = redis_clients.async_client("cache")
         while self.generations or self._forget:
             await asyncio.sleep(settings.CHAT_SNAPSHOT_SECONDS)
             running = list(self.generations.values())
@@ -443,6 +444,7 @@ async def _read(gen: Generation, stream: gateway.AsyncCompletionStream) -> None:
 def _outcome(gen: Generation, stream, *, error: Exception | None, blocked: bool) -> Outcome:
     text = gen.text
     completion = stream.completion
+    record = completion.usage_record_id if completion is not None else None
     if completion is not None:
         tokens_in, tokens_out = completion.usage.tokens_in, completion.usage.tokens_out
     else:  # the call never started (or its record was lost): the documented estimate
@@ -450,22 +452,27 @@ def _outcome(gen: Generation, stream, *, error: Exception | None, blocked: bool)
     if blocked:
         return Outcome(
             status=Message.Status.ERROR, text="", tokens_in=tokens_in, tokens_out=tokens_out,
-            error_code="output_blocked", error_message=WITHHELD,
+            error_code="output_blocked", error_message=WITHHELD, usage_record_id=record,
         )  # fmt: skip
     if error is not None:
         # Charged for what was delivered, never for nothing (the gateway charged the failed call 0).
         extra = credits_for(gen.prepared.entry, tokens_in, tokens_out) if text else Decimal("0")
         return Outcome(
             status=Message.Status.ERROR, text=text, tokens_in=tokens_in, tokens_out=tokens_out, extra_charge=extra,
-            error_code=getattr(error, "code", "error"),
+            usage_record_id=record, error_code=getattr(error, "code", "error"),
             error_message=getattr(error, "message", "The answer failed. Try again."),
         )  # fmt: skip
     if gen.stop_reason and (completion is None or completion.finish_reason == "cancelled"):
         if gen.stop_reason == "timeout":
             return Outcome(status=Message.Status.ERROR, text=text, tokens_in=tokens_in, tokens_out=tokens_out,
-                           error_code="timeout", error_message="The answer took too long and was stopped.")  # fmt: skip
-        return Outcome(status=Message.Status.STOPPED, text=text, tokens_in=tokens_in, tokens_out=tokens_out)
-    return Outcome(status=Message.Status.COMPLETE, text=text, tokens_in=tokens_in, tokens_out=tokens_out)
+                           usage_record_id=record, error_code="timeout",
+                           error_message="The answer took too long and was stopped.")  # fmt: skip
+        return Outcome(
+            status=Message.Status.STOPPED, text=text, tokens_in=tokens_in, tokens_out=tokens_out, usage_record_id=record
+        )
+    return Outcome(
+        status=Message.Status.COMPLETE, text=text, tokens_in=tokens_in, tokens_out=tokens_out, usage_record_id=record
+    )
 
 
 def end_frame(message: Message, title: str) -> dict:

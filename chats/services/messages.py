@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account, Role
 from accounts.tenancy.context import account_context
@@ -30,10 +31,11 @@ from aiplatform.ai.guard import call_guard
 from aiplatform.ai.pricing import credits_for
 from aiplatform.ai.registry import ModelEntry, model_entry
 from aiplatform.errors import Conflict, Forbidden, InsufficientCredits, InvalidInput, NotFound
-from billing.models import CreditTransaction, Reservation
+from billing.models import CreditTransaction, Reservation, UsageRecord
 from billing.services.ledger import Reference, wallet_debit
 from billing.services.limits import generation_check
 from billing.services.reservations import reservation_hold, reservation_release, reservation_settle
+from billing.services.usage import usage_charge_add, usage_record
 
 from ..models import ChatSession, Message
 from ..selectors import history_of, message_get_in_session, session_for_answer
@@ -83,6 +85,7 @@ class Outcome:
     tokens_in: int = 0
     tokens_out: int = 0
     extra_charge: Decimal = Decimal("0")  # delivered before a provider error: charged here
+    usage_record_id: Any = None  # the gateway's record of the call (None when it never recorded one)
     error_code: str = ""
     error_message: str = ""
     citations: list = field(default_factory=list)
@@ -90,13 +93,14 @@ class Outcome:
 
 def content_clean(content: Any) -> str:
     if content is not None and not isinstance(content, str):
-        raise InvalidInput("A message is text.", fields={"content": ["Send text."]})
+        raise InvalidInput(gettext("A message is text."), fields={"content": ["Send text."]})
     text = (content or "").strip()
     if not text:
-        raise InvalidInput("Type a message to send.", fields={"content": ["This field is required."]})
+        raise InvalidInput(gettext("Type a message to send."), fields={"content": ["This field is required."]})
     if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
         raise InvalidInput(
-            f"The message is too long: {len(text)} characters, at most {settings.CHAT_MAX_MESSAGE_CHARS}.",
+            gettext("The message is too long: %(n)s characters, at most %(CHAT_MAX_MESSAGE_CHARS)s.")
+            % {"n": len(text), "CHAT_MAX_MESSAGE_CHARS": settings.CHAT_MAX_MESSAGE_CHARS},
             fields={"content": [f"At most {settings.CHAT_MAX_MESSAGE_CHARS} characters."]},
         )
     return text
@@ -109,9 +113,9 @@ def _persona(account: Account, session: ChatSession):
     any other account's)."""
     persona = session.persona
     if session.persona_id is None or persona is None:
-        raise PersonaUnavailable("The persona of this chat is no longer available. Start a new chat.")
+        raise PersonaUnavailable(gettext("The persona of this chat is no longer available. Start a new chat."))
     if persona.account_id != account.id and not (persona.account_id is None and persona.is_public):
-        raise PersonaUnavailable("This chat's persona is no longer available to your account.")
+        raise PersonaUnavailable(gettext("This chat's persona is no longer available to your account."))
     return persona
 
 
@@ -143,9 +147,11 @@ def _prepare(account, user, session_id, question, edit_of, regenerate, answer_id
         session = session_for_answer(account, user, session_id)
         # Checked on every message: a member removed (or made a viewer) mid-connection stops here.
         if session.member_role is None or not Role(session.member_role).at_least(Role.MEMBER):
-            raise Forbidden("Viewers can read chats but not send messages.")
+            raise Forbidden(gettext("Viewers can read chats but not send messages."))
         if session.answering:
-            raise Conflict("An answer is still being written in this chat. Stop it or wait.", code="answer_in_progress")
+            raise Conflict(
+                gettext("An answer is still being written in this chat. Stop it or wait."), code="answer_in_progress"
+            )
         persona = _persona(account, session)
         config = persona.model_config or {}
         entry = model_entry(config.get("model", ""))
@@ -157,12 +163,12 @@ def _prepare(account, user, session_id, question, edit_of, regenerate, answer_id
             target = message_get_in_session(session, regenerate)
             question_message = target if target.sender == Message.Sender.USER else target.parent
             if question_message is None or question_message.sender != Message.Sender.USER:
-                raise InvalidInput("Only an answer to a message can be regenerated.", code="not_regenerable")
+                raise InvalidInput(gettext("Only an answer to a message can be regenerated."), code="not_regenerable")
             question, parent_id = question_message.content, question_message.parent_id
         elif edit_of is not None:
             edited = message_get_in_session(session, edit_of)
             if edited.sender != Message.Sender.USER:
-                raise InvalidInput("Only your own messages can be edited.", code="not_editable")
+                raise InvalidInput(gettext("Only your own messages can be edited."), code="not_editable")
             parent_id = edited.parent_id
 
         history = context.history_cached(account.id, session.pk, parent_id) if parent_id else []
@@ -272,6 +278,14 @@ def answer_finish(prepared: Prepared, outcome: Outcome) -> Finished:
     try:
         with account_context(account.id):
             credits = hold_close(account, prepared.reservation_id, outcome, prepared.entry, prepared.user, answer_id)
+            if outcome.usage_record_id is None and credits > 0:
+                # The gateway never recorded the call, yet its text was charged: usage shows it.
+                usage_record(
+                    account=account, user=prepared.user, feature=FEATURE, model=prepared.entry.name,
+                    provider=prepared.entry.provider, tokens_in=outcome.tokens_in, tokens_out=outcome.tokens_out,
+                    credits=credits, status=UsageRecord.Status.ERROR, error="closed by chats: no record of the call",
+                    reference=Reference(REFERENCE_TYPE, str(answer_id)),
+                )  # fmt: skip
             fields = {
                 "status": outcome.status, "content": outcome.text, "tokens_in": outcome.tokens_in,
                 "tokens_out": outcome.tokens_out, "credits_charged": credits, "error_code": outcome.error_code,
@@ -323,7 +337,11 @@ def hold_close(account: Account, reservation_id, outcome: Outcome, entry: ModelE
             else:
                 reservation_release(account=account, reservation_id=reservation_id)
     if outcome.extra_charge > 0:
-        credits += _charge_delivered(account, user, entry, answer_id, outcome.extra_charge)
+        delivered = _charge_delivered(account, user, entry, answer_id, outcome.extra_charge)
+        # Usage counts what the ledger charged: the failed call's record (metered at 0
+        # by the gateway) and its aggregates carry the delivered part, in this transaction.
+        usage_charge_add(account=account, record_id=outcome.usage_record_id, credits=delivered)
+        credits += delivered
     return credits
 
 

@@ -22,6 +22,7 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
+from aiplatform import redis_clients
 from aiplatform.errors import RateLimited
 
 WINDOW = 60  # seconds of the per-minute limits
@@ -79,10 +80,9 @@ class Limits:
         )
 
 
-@lru_cache(maxsize=1)
 def redis_client() -> redis.Redis:
     """The process's Redis client (the cache database), for the chats' own keys."""
-    return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    return redis_clients.client("cache")
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext
+
 from accounts.models import Account
 from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict, InvalidInput
@@ -45,7 +47,7 @@ def session_create(*, account: Account, user, persona_id, title: str = "") -> Ch
 def _clean_title(title: Any) -> str:
     title = _SPACE.sub(" ", str(title or "")).strip()
     if len(title) > ChatSession._meta.get_field("title").max_length:
-        raise InvalidInput("The title is too long.", fields={"title": ["At most 120 characters."]})
+        raise InvalidInput(gettext("The title is too long."), fields={"title": ["At most 120 characters."]})
     return title
 
 
@@ -89,7 +91,9 @@ def branch_select(*, account: Account, user, session_id, message_id) -> ChatSess
         session = session_get_for_user(account, user, session_id, for_update=True)
         message_get_in_session(session, message_id)
         if Message.objects.filter(session=session, status=Message.Status.STREAMING).exists():
-            raise Conflict("Wait for the answer in progress to finish (or stop it).", code="answer_in_progress")
+            raise Conflict(
+                gettext("Wait for the answer in progress to finish (or stop it)."), code="answer_in_progress"
+            )
         by_id, children = message_tree(session)
         session.active_leaf = deepest_leaf(children, by_id[str(message_id)])
         session.save(update_fields=["active_leaf"])

@@ -15,6 +15,9 @@ class Segment:
     page: int | None = None
     row: int | None = None
     section: str = ""  # sheet name
+    # Headings of the text, as (offset in `text` where the heading starts, heading path such as
+    # "Page title › Section › Subsection"); the chunker prefixes the path in force to each chunk.
+    headings: tuple[tuple[int, str], ...] = ()
 
 
 class ExtractionError(Exception):

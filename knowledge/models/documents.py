@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 
@@ -22,25 +23,25 @@ class Document(TenantModel):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        PARSING = "parsing", "Parsing"
-        SPLITTING = "splitting", "Splitting"
-        EMBEDDING = "embedding", "Embedding"
-        INDEXING = "indexing", "Indexing"
-        DONE = "done", "Done"
-        ERROR = "error", "Error"
-        PAUSED = "paused", "Paused"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")
+        PARSING = "parsing", _("Parsing")
+        SPLITTING = "splitting", _("Splitting")
+        EMBEDDING = "embedding", _("Embedding")
+        INDEXING = "indexing", _("Indexing")
+        DONE = "done", _("Done")
+        ERROR = "error", _("Error")
+        PAUSED = "paused", _("Paused")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Kind(models.TextChoices):
         PDF = "pdf", "PDF"
-        DOCX = "docx", "Word"
+        DOCX = "docx", _("Word")
         CSV = "csv", "CSV"
-        XLSX = "xlsx", "Excel"
-        TXT = "txt", "Text"
+        XLSX = "xlsx", _("Excel")
+        TXT = "txt", _("Text")
         MARKDOWN = "md", "Markdown"
         HTML = "html", "HTML"
-        UNKNOWN = "unknown", "Unsupported"
+        UNKNOWN = "unknown", _("Unsupported")
 
     # A worker owns the document while it is in one of these.
     WORKING = (Status.PARSING, Status.SPLITTING, Status.EMBEDDING, Status.INDEXING)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel
 
@@ -20,9 +21,9 @@ class DecisionUnit(TenantModel):
     """
 
     class Status(models.TextChoices):
-        PROCESSING = "processing", "Processing"
-        ACTIVE = "active", "Active"
-        ERROR = "error", "Error"
+        PROCESSING = "processing", _("Processing")
+        ACTIVE = "active", _("Active")
+        ERROR = "error", _("Error")
 
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)

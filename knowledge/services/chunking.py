@@ -5,11 +5,18 @@ which tracks the word pieces of BERT-style tokenizers closely for prose; the
 default size stays under all-MiniLM-L6-v2's 256-piece input limit. A chunk never
 crosses a page or sheet, so its citation is exact; CSV/XLSX rows are packed
 whole, several to a chunk, and the chunk cites its first and last row.
+
+A chunk of a text with headings (HTML h1-h3, Markdown #-###) starts with the
+heading path in force where it starts ("Page title › Section", one line), so its
+vector and its full-text entry know what the passage is about even when its own
+words do not say it (docs/adr/0003). The path counts towards the chunk's size;
+`char_offset` is still where the chunk's own text starts in its segment.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from knowledge.extractors import Segment
@@ -132,6 +139,30 @@ def chunk_segments(segments: list[Segment], *, size: int, overlap: int) -> list[
         text = "\n".join(r.text for r in group)
         add(text, first, 0, sum(count_tokens(r.text) for r in group), group[-1].row)
     for segment in (s for s in segments if s.row is None):
-        for span in split_text(segment.text, size=size, overlap=overlap):
-            add(segment.text[span.start : span.end], segment, span.start, span.tokens, None)
+        if not segment.headings:
+            for span in split_text(segment.text, size=size, overlap=overlap):
+                add(segment.text[span.start : span.end], segment, span.start, span.tokens, None)
+            continue
+        # Room for the heading line: the longest path, at most a quarter of the chunk.
+        room = min(max(count_tokens(h) for _, h in segment.headings) + 1, size // 4)
+        starts = [offset for offset, _ in segment.headings]
+        for span in split_text(segment.text, size=size - room, overlap=min(overlap, size - room - 1)):
+            body = segment.text[span.start : span.end]
+            at = bisect_right(starts, span.start) - 1
+            prefix = heading_prefix(segment.headings[at][1], body, room) if at >= 0 else ""
+            add(prefix + body, segment, span.start, count_tokens(prefix) + span.tokens, None)
     return drafts
+
+
+HEADING_SEPARATOR = " \u203a "  # " › " between the levels of a heading path
+
+
+def heading_prefix(path: str, body: str, room: int) -> str:
+    """The heading line a chunk starts with: the path, less its last level when the
+    chunk itself starts with that heading, cut to `room` tokens; "" when nothing is left."""
+    levels = path.split(HEADING_SEPARATOR)
+    if body.startswith(levels[-1]):
+        levels = levels[:-1]
+    while levels and count_tokens(HEADING_SEPARATOR.join(levels)) + 1 > room:
+        levels = levels[:-1] if len(levels) > 1 else []
+    return HEADING_SEPARATOR.join(levels) + "\n" if levels else ""

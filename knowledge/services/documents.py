@@ -11,15 +11,18 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from accounts.models import Account, Membership, Role
+from accounts.actors import Actor, require_role
+from accounts.models import Account, Role
 from aiplatform.errors import Conflict
+from billing.services.usage import count
 from knowledge.events import document_changed
 from knowledge.models import DecisionUnit, Document, StagedChunk
 
 from .extraction import kind_of, mime_type_of, unsupported_message
 from .storage import human_bytes, storage_check
-from .units import require_role, unit_refresh
+from .units import unit_refresh
 
 Status = Document.Status
 
@@ -47,9 +50,7 @@ def _rejection(upload: UploadedFile, kind: str) -> str:
     return ""
 
 
-def document_upload(
-    *, account: Account, actor: Membership | None, unit: DecisionUnit, upload: UploadedFile
-) -> Document:
+def document_upload(*, account: Account, actor: Actor, unit: DecisionUnit, upload: UploadedFile) -> Document:
     """Store the file and queue its ingestion.
 
     The same bytes already in the unit: Conflict (409). Over the plan's storage:
@@ -62,9 +63,10 @@ def document_upload(
     existing = Document.objects.filter(unit=unit, sha256=sha256).first()
     if existing is not None:
         raise Conflict(
-            f"This file is already in the unit as '{existing.name}'.", code="duplicate_document",
+            gettext("This file is already in the unit as '%(name)s'.") % {"name": existing.name},
+            code="duplicate_document",
             extra={"document_id": str(existing.id)},
-        )  # fmt: skip
+        )
     rejection = _rejection(upload, kind)
     document = Document(
         id=uuid.uuid4(), account=account, unit=unit, name=name, size=upload.size, sha256=sha256,
@@ -82,6 +84,7 @@ def document_upload(
         except BaseException:
             document.file.delete(save=False)
             raise
+        count(account, actor.user if actor else None, storage_bytes_used=document.size)
         _enqueue(document, fresh=True)
     return document
 
@@ -92,7 +95,7 @@ def _insert(document: Document, *, stored: bool) -> Document:
             document.save(force_insert=True)
     except IntegrityError:
         # Two uploads of the same bytes at once: the unique index let one through.
-        raise Conflict("This file is already in the unit.", code="duplicate_document")
+        raise Conflict(gettext("This file is already in the unit."), code="duplicate_document")
     if not stored:
         unit_refresh(document.unit_id)
         document_changed(document)
@@ -135,60 +138,71 @@ def _stop(document: Document, status: str) -> Document:
 
 
 @transaction.atomic
-def document_pause(*, document: Document, actor: Membership | None) -> Document:
+def document_pause(*, document: Document, actor: Actor) -> Document:
     """Stop after the current batch; what is embedded so far is kept for resuming."""
     require_role(actor, Role.MEMBER, "Viewers cannot pause documents.")
     document = _locked(document)
     if document.status not in Document.IN_PROGRESS:
-        raise Conflict(f"Only a queued or running document can be paused; this one is {document.status}.")
+        raise Conflict(
+            gettext("Only a queued or running document can be paused; this one is %(status)s.")
+            % {"status": document.status}
+        )
     return _stop(document, Status.PAUSED)
 
 
 @transaction.atomic
-def document_resume(*, document: Document, actor: Membership | None) -> Document:
+def document_resume(*, document: Document, actor: Actor) -> Document:
     require_role(actor, Role.MEMBER, "Viewers cannot resume documents.")
     document = _locked(document)
     if document.status != Status.PAUSED:
-        raise Conflict(f"Only a paused document can be resumed; this one is {document.status}.")
+        raise Conflict(
+            gettext("Only a paused document can be resumed; this one is %(status)s.") % {"status": document.status}
+        )
     _enqueue(document, fresh=False)
     return document
 
 
 @transaction.atomic
-def document_cancel(*, document: Document, actor: Membership | None) -> Document:
+def document_cancel(*, document: Document, actor: Actor) -> Document:
     """Stop and drop the unfinished run. Chunks indexed by an earlier run stay."""
     require_role(actor, Role.MEMBER, "Viewers cannot cancel documents.")
     document = _locked(document)
     if document.status not in (*Document.IN_PROGRESS, Status.PAUSED):
-        raise Conflict(f"Only a queued, running or paused document can be cancelled; this one is {document.status}.")
+        raise Conflict(
+            gettext("Only a queued, running or paused document can be cancelled; this one is %(status)s.")
+            % {"status": document.status}
+        )
     return _stop(document, Status.CANCELLED)
 
 
 @transaction.atomic
-def document_retry(*, document: Document, actor: Membership | None) -> Document:
+def document_retry(*, document: Document, actor: Actor) -> Document:
     require_role(actor, Role.MEMBER, "Viewers cannot retry documents.")
     document = _locked(document)
     if document.status not in (Status.ERROR, Status.CANCELLED):
-        raise Conflict(f"Only a failed or cancelled document can be retried; this one is {document.status}.")
+        raise Conflict(
+            gettext("Only a failed or cancelled document can be retried; this one is %(status)s.")
+            % {"status": document.status}
+        )
     if not document.file:
-        raise Conflict("This upload was not stored, so there is nothing to retry. Upload a corrected file.")
+        raise Conflict(gettext("This upload was not stored, so there is nothing to retry. Upload a corrected file."))
     _enqueue(document, fresh=True)
     return document
 
 
 @transaction.atomic
-def document_reingest(*, document: Document, actor: Membership | None) -> Document:
+def document_reingest(*, document: Document, actor: Actor) -> Document:
     """Ingest again from the start (operators' re-run, a new embedding model),
     whatever the state; a run in progress stops at its next batch."""
     require_role(actor, Role.MEMBER, "Viewers cannot re-run ingestion.")
     document = _locked(document)
     if not document.file:
-        raise Conflict("This upload was not stored, so there is nothing to ingest. Upload a corrected file.")
+        raise Conflict(gettext("This upload was not stored, so there is nothing to ingest. Upload a corrected file."))
     _enqueue(document, fresh=True)
     return document
 
 
-def document_delete(*, document: Document, actor: Membership | None) -> None:
+def document_delete(*, document: Document, actor: Actor) -> None:
     """Delete the document, its chunks and its stored file (after commit)."""
     require_role(actor, Role.MEMBER, "Viewers cannot delete documents.")
     storage, name = document.file.storage, document.file.name
@@ -197,4 +211,5 @@ def document_delete(*, document: Document, actor: Membership | None) -> None:
         document.delete()
         unit_refresh(unit_id)
         if name:
+            count(document.account_id, actor.user if actor else None, storage_bytes_used=-document.size)
             transaction.on_commit(lambda: storage.delete(name))

@@ -7,22 +7,29 @@ Two candidate lists, fused by reciprocal rank (score = sum of weight / (k + rank
   up to KNOWLEDGE_EXACT_SEARCH_MAX_CHUNKS an exact scan of just those rows (exact,
   and fast on the B-tree over account and unit); above, the HNSW index with
   pgvector 0.8's iterative scan, so the account filter cannot starve the result;
-* full text: PostgreSQL `tsvector` match of any query word, ranked by ts_rank_cd.
+* full text: PostgreSQL `tsvector` match of any query word (OR, so a question never
+  collapses to zero matches), chunks holding *all* of its words first (AND), each
+  group by ts_rank_cd normalised to [0, 1).
 
-Every query is filtered by account *and* unit ids, on top of row-level security.
-Optional reranking sends the fused passages to a hosted chat model (rerank.py).
+The fused list keeps at most KNOWLEDGE_PASSAGES_PER_DOCUMENT passages of one
+document while others are left (per-document diversity), so the first k name
+more sources. Weights and RRF k are tuned on `python -m tests.bench retrieval_quality`
+(docs/adr/0003). Every query is filtered by account *and* unit ids, on top of
+row-level security. Optional reranking sends the fused passages to a hosted chat
+model (rerank.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from aiplatform.errors import InvalidInput, NotFound
@@ -62,10 +69,15 @@ WITH nearest AS MATERIALIZED (
 )
 SELECT id, distance FROM nearest ORDER BY distance + 0, id LIMIT %(limit)s
 """
+# Any word (OR) matches, so a long question still finds chunks; those with all of its
+# words (AND) come first: rank = 1 for an AND match + ts_rank_cd normalised into [0, 1)
+# (flag 32: rank / (rank + 1)), plus the flags of TEXT_RANK_NORMALIZATION.
+TEXT_RANK_NORMALIZATION = 0  # none beyond 32: chunks are of bounded length, and 1 (log length) measured worse
 TEXT_SQL = f"""
-SELECT c.id, ts_rank_cd(c.search_vector, q) AS rank
-FROM knowledge_chunk c, to_tsquery('{TEXT_SEARCH_CONFIG}', %(query)s) q
-WHERE c.account_id = %(account)s AND c.unit_id = ANY(%(units)s) AND c.search_vector @@ q
+SELECT c.id, (c.search_vector @@ a.q)::int + ts_rank_cd(c.search_vector, o.q, %(norm)s | 32) AS rank
+FROM knowledge_chunk c,
+    to_tsquery('{TEXT_SEARCH_CONFIG}', %(any)s) o(q), to_tsquery('{TEXT_SEARCH_CONFIG}', %(all)s) a(q)
+WHERE c.account_id = %(account)s AND c.unit_id = ANY(%(units)s) AND c.search_vector @@ o.q
 ORDER BY rank DESC, c.id
 LIMIT %(limit)s
 """
@@ -107,12 +119,12 @@ def units_for(account: Account, unit_ids: Iterable[Any]) -> list[DecisionUnit]:
     try:
         wanted = {UUID(str(u)) for u in unit_ids}
     except ValueError:
-        raise NotFound("There is no such decision unit.")
+        raise NotFound(gettext("There is no such decision unit."))
     if not wanted:
-        raise InvalidInput("Choose at least one decision unit.", fields={"unit_ids": ["This list is empty."]})
+        raise InvalidInput(gettext("Choose at least one decision unit."), fields={"unit_ids": ["This list is empty."]})
     units = list(DecisionUnit.objects.filter(account=account, pk__in=wanted))
     if len(units) != len(wanted):
-        raise NotFound("There is no such decision unit.")
+        raise NotFound(gettext("There is no such decision unit."))
     return units
 
 
@@ -156,18 +168,23 @@ def nearest_chunks(
     return plan, hits
 
 
-def text_query(query: str) -> str:
-    """Any of the query's words (OR), as to_tsquery input; stemming and stop words
-    are left to the text search configuration."""
+def text_query(query: str, operator: str = "|") -> str:
+    """The query's words joined by `operator` (| any, & all), as to_tsquery input;
+    stemming and stop words are left to the text search configuration."""
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(query)))[:32]
-    return " | ".join(f"'{w}'" for w in words)
+    return f" {operator} ".join(f"'{w}'" for w in words)
 
 
 def text_search(*, account_id: Any, unit_ids: list[Any], query: str, limit: int) -> list[tuple[UUID, float]]:
+    """(chunk id, rank) of chunks matching any word of `query`: those matching all
+    of them first (rank >= 1), then the rest (rank < 1), each by ts_rank_cd."""
     tsquery = text_query(query)
     if not tsquery:
         return []
-    params = {"account": str(account_id), "units": [str(u) for u in unit_ids], "query": tsquery, "limit": limit}
+    params = {
+        "account": str(account_id), "units": [str(u) for u in unit_ids], "any": tsquery,
+        "all": text_query(query, "&"), "norm": TEXT_RANK_NORMALIZATION, "limit": limit,
+    }  # fmt: skip
     with connection.cursor() as cur:
         cur.execute(TEXT_SQL, params)
         return [(row[0], float(row[1])) for row in cur.fetchall()]
@@ -183,7 +200,7 @@ def _clean(query: str, k: int) -> str:
     if not 1 <= k <= MAX_K:
         errors["k"] = [f"Between 1 and {MAX_K}."]
     if errors:
-        raise InvalidInput("The search is invalid.", fields=errors)
+        raise InvalidInput(gettext("The search is invalid."), fields=errors)
     return query
 
 
@@ -201,22 +218,11 @@ def retrieve(
 
         rerank_model_check(settings.KNOWLEDGE_RERANK_MODEL)
     wanted = max(k * 3, 10) if rerank else k
-    pool = max(wanted * 2, 20)
-    by_unit = {u.pk: u for u in units}
-    rankings: list[tuple[str, list[tuple[UUID, float]]]] = []
-    plans: dict[str, str] = {}
-    models: dict[str, list[DecisionUnit]] = {}
-    for unit in units:
-        if unit.vector_weight > 0:
-            models.setdefault(unit.embedding_model, []).append(unit)
-    for model, group in models.items():
-        vector = embed_texts(account=account, model=model, texts=[query], feature=SEARCH_FEATURE, user=user)[0]
-        plans[model], hits = nearest_chunks(account_id=account.pk, units=group, model=model, vector=vector, limit=pool)
-        rankings.append(("vector", hits))
-    text_units = [u.pk for u in units if u.text_weight > 0]
-    if text_units:
-        rankings.append(("text", text_search(account_id=account.pk, unit_ids=text_units, query=query, limit=pool)))
-    passages = _fuse(rankings, by_unit, wanted)
+
+    def vector_for(model: str) -> list[float]:
+        return embed_texts(account=account, model=model, texts=[query], feature=SEARCH_FEATURE, user=user)[0]
+
+    passages, plans = rank_passages(account_id=account.pk, units=units, query=query, k=wanted, vector_for=vector_for)
     if rerank and passages:
         from .rerank import rerank_passages
 
@@ -225,10 +231,59 @@ def retrieve(
     return Retrieval(query=query, passages=passages[:k], plans=plans)
 
 
+def candidate_pool(k: int) -> int:
+    """Candidates each list contributes to the fusion of a top `k` (room for diversity)."""
+    return max(k * 4, 40)
+
+
+def rank_passages(
+    *, account_id: Any, units: list[DecisionUnit], query: str, k: int, vector_for: Callable[[str], Iterable[float]]
+) -> tuple[list[Passage], dict[str, str]]:
+    """The fused top `k` passages of `units` for `query`, and the vector plan per model.
+
+    `vector_for(model)` gives the query's embedding by that model (a metered gateway
+    call in `retrieve`; a benchmark passes vectors it has). No validation here:
+    callers pass a cleaned query and the account's own units."""
+    pool = candidate_pool(k)
+    by_unit = {u.pk: u for u in units}
+    rankings: list[tuple[str, list[tuple[UUID, float]]]] = []
+    plans: dict[str, str] = {}
+    models: dict[str, list[DecisionUnit]] = {}
+    for unit in units:
+        if unit.vector_weight > 0:
+            models.setdefault(unit.embedding_model, []).append(unit)
+    for model, group in models.items():
+        vector = vector_for(model)
+        plans[model], hits = nearest_chunks(account_id=account_id, units=group, model=model, vector=vector, limit=pool)
+        rankings.append(("vector", hits))
+    text_units = [u.pk for u in units if u.text_weight > 0]
+    if text_units:
+        rankings.append(("text", text_search(account_id=account_id, unit_ids=text_units, query=query, limit=pool)))
+    return _fuse(rankings, by_unit, k), plans
+
+
+def diversified(passages: list[Passage], limit: int, per_document: int) -> list[Passage]:
+    """The first `limit` passages with at most `per_document` of any one document,
+    topped up in order from the ones held back when too few documents match."""
+    if per_document <= 0:
+        return passages[:limit]
+    chosen, held, count = [], [], {}
+    for passage in passages:
+        if count.get(passage.document_id, 0) < per_document:
+            chosen.append(passage)
+            count[passage.document_id] = count.get(passage.document_id, 0) + 1
+        else:
+            held.append(passage)
+        if len(chosen) == limit:
+            return chosen
+    return chosen + held[: limit - len(chosen)]
+
+
 def _fuse(
     rankings: list[tuple[str, list[tuple[UUID, float]]]], units: dict[UUID, DecisionUnit], limit: int
 ) -> list[Passage]:
     rrf_k = settings.KNOWLEDGE_RRF_K
+    source_weights = {"vector": settings.KNOWLEDGE_VECTOR_WEIGHT, "text": settings.KNOWLEDGE_TEXT_WEIGHT}
     ranks: dict[UUID, dict[str, int]] = {}
     distances: dict[UUID, float] = {}
     for source, hits in rankings:
@@ -253,7 +308,7 @@ def _fuse(
             continue  # re-indexed between the two queries
         unit = units[chunk.unit_id]
         weights = {"vector": unit.vector_weight, "text": unit.text_weight}
-        score = sum(weights[source] / (rrf_k + rank) for source, rank in seen.items())
+        score = sum(weights[source] * source_weights[source] / (rrf_k + rank) for source, rank in seen.items())
         scored.append(
             Passage(
                 chunk_id=chunk.pk,
@@ -271,8 +326,16 @@ def _fuse(
                 distance=distances.get(chunk_id),
             )  # fmt: skip
         )
+    evidence = settings.KNOWLEDGE_DOCUMENT_EVIDENCE
+    if evidence > 0:
+        # A document several of whose passages matched is likelier the answer: each passage
+        # gains `evidence` x the scores of its document's other candidates.
+        totals: dict[UUID, float] = {}
+        for p in scored:
+            totals[p.document_id] = totals.get(p.document_id, 0.0) + p.score
+        scored = [replace(p, score=p.score + evidence * (totals[p.document_id] - p.score)) for p in scored]
     scored.sort(key=lambda p: (-p.score, p.distance if p.distance is not None else 2.0, str(p.chunk_id)))
-    return scored[:limit]
+    return diversified(scored, limit, settings.KNOWLEDGE_PASSAGES_PER_DOCUMENT)
 
 
 def with_rerank_scores(passages: list[Passage], scores: list[float]) -> list[Passage]:

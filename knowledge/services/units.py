@@ -8,9 +8,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from accounts.models import Account, Membership, Role
-from aiplatform.errors import Forbidden, InvalidInput
+from accounts.actors import Actor, require_role
+from accounts.models import Account, Role
+from aiplatform.errors import InvalidInput
+from billing.services.usage import count
 from knowledge.events import unit_changed
 from knowledge.models import DecisionUnit, Document
 
@@ -18,12 +21,6 @@ from .embedding import embedding_model_check
 
 EDITABLE = ("name", "description", "embedding_model", "vector_weight", "text_weight")
 MAX_WEIGHT = 10.0
-
-
-def require_role(actor: Membership | None, role: Role, message: str) -> None:
-    """Services judge the acting membership; None is an operator (admin) or the platform."""
-    if actor is not None and not actor.role_enum.at_least(role):
-        raise Forbidden(message)
 
 
 def _clean(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -58,11 +55,11 @@ def _clean(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         except InvalidInput as exc:
             errors["embedding_model"] = [exc.message]
     if errors:
-        raise InvalidInput("Some fields are invalid.", fields=errors)
+        raise InvalidInput(gettext("Some fields are invalid."), fields=errors)
     return fields
 
 
-def unit_create(*, account: Account, actor: Membership | None, **fields: Any) -> DecisionUnit:
+def unit_create(*, account: Account, actor: Actor, **fields: Any) -> DecisionUnit:
     require_role(actor, Role.MEMBER, "Viewers cannot create decision units.")
     fields.setdefault("embedding_model", settings.AI_DEFAULT_EMBEDDING_MODEL)
     fields = _clean(fields, partial=False)
@@ -71,7 +68,7 @@ def unit_create(*, account: Account, actor: Membership | None, **fields: Any) ->
     )
 
 
-def unit_update(*, unit: DecisionUnit, actor: Membership | None, **changes: Any) -> DecisionUnit:
+def unit_update(*, unit: DecisionUnit, actor: Actor, **changes: Any) -> DecisionUnit:
     """Change a unit. A new embedding model re-embeds every document (the old
     chunks stay searchable by text until each document is re-indexed)."""
     require_role(actor, Role.MEMBER, "Viewers cannot change decision units.")
@@ -90,12 +87,16 @@ def unit_update(*, unit: DecisionUnit, actor: Membership | None, **changes: Any)
     return unit_refresh(unit.pk) or unit
 
 
-def unit_delete(*, unit: DecisionUnit, actor: Membership | None) -> None:
+def unit_delete(*, unit: DecisionUnit, actor: Actor) -> None:
     """Delete a unit, its documents, chunks and stored files."""
     require_role(actor, Role.ADMIN, "Only owners and admins can delete a decision unit.")
-    files = [(d.file.storage, d.file.name) for d in Document.objects.filter(unit=unit).exclude(file="")]
+    stored = list(Document.objects.filter(unit=unit).exclude(file=""))
+    files = [(d.file.storage, d.file.name) for d in stored]
     with transaction.atomic():
+        account_id = unit.account_id
         unit.delete()
+        if stored:
+            count(account_id, actor.user if actor else None, storage_bytes_used=-sum(d.size for d in stored))
         transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
 
 

@@ -6,6 +6,7 @@ import uuid
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from billing.models.fields import credit_field
 
@@ -15,10 +16,10 @@ class Service(models.Model):
     links it to its prompt templates and experiments."""
 
     class Category(models.TextChoices):
-        FORTUNE = "fortune", "Fortune"
-        IMAGE = "image", "Image"
-        ENTERTAINMENT = "entertainment", "Entertainment"
-        UTILITY = "utility", "Utility"
+        FORTUNE = "fortune", _("Fortune")
+        IMAGE = "image", _("Image")
+        ENTERTAINMENT = "entertainment", _("Entertainment")
+        UTILITY = "utility", _("Utility")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     category = models.CharField(max_length=50, choices=Category.choices)

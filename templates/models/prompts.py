@@ -14,12 +14,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class OutputFormat(models.TextChoices):
-    TEXT = "text", "Text"
+    TEXT = "text", _("Text")
     JSON = "json", "JSON"
     MARKDOWN = "markdown", "Markdown"
+    IMAGE = "image", _("Image")  # the prompt goes to an image model; the result is its files
 
 
 version_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,9}$", "Up to 10 letters, digits, '.', '_' or '-'.")
@@ -92,16 +94,16 @@ class PromptExperiment(models.Model):
     a hash of (experiment, user), so a user always sees the same arm."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Winner(models.TextChoices):
         A = "A", "A"
         B = "B", "B"
-        TIE = "tie", "Tie"
+        TIE = "tie", _("Tie")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=150, blank=True)

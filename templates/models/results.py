@@ -14,6 +14,8 @@ from accounts.tenancy.models import TenantModel
 from aiplatform.ids import uuid7
 from billing.models.fields import credit_field
 
+from .fields import EncryptedJSONField, EncryptedTextField
+
 RESULT_LIFETIME = relativedelta(months=12)
 
 
@@ -36,12 +38,17 @@ class ServiceResult(TenantModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     service = models.ForeignKey("templates.Service", on_delete=models.PROTECT, related_name="results")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    input_data = models.JSONField(default=dict, blank=True, help_text="The validated parameters.")
-    input_files = ArrayField(models.TextField(), default=list, blank=True)
+    input_data = EncryptedJSONField(default=dict, blank=True, help_text="The validated parameters, encrypted at rest.")
+    input_files = ArrayField(
+        EncryptedTextField(), default=list, blank=True,
+        help_text="Storage paths of the files the user sent (a photo), encrypted at rest; never shown.",
+    )  # fmt: skip
     result_data = models.JSONField(null=True, blank=True, help_text="Parsed JSON, or {'text': …} for text output.")
     result_text = models.TextField(blank=True, help_text="The model's answer as received.")
     output_format = models.CharField(max_length=20, default="text", help_text="The template's, when it ran.")
-    result_files = ArrayField(models.TextField(), default=list, blank=True)
+    result_files = ArrayField(
+        models.TextField(), default=list, blank=True, help_text="Storage paths of the files made (images)."
+    )
     # Money: the hold while running, the ledger row once settled.
     credits_charged = credit_field()
     reservation = models.OneToOneField(

@@ -19,12 +19,17 @@ def template_definition_errors(template) -> dict[str, list[str]]:
     if param_errors:
         errors["parameters"] = param_errors
     else:
-        names = {p["name"] for p in template.parameters}
+        names = {p["name"] for p in template.parameters if p["type"] != "image"}
+        images = {p["name"] for p in template.parameters if p["type"] == "image"}
         for field in ("system_prompt", "user_prompt_template"):
-            unknown = sorted(placeholders(getattr(template, field)) - names)
+            used = placeholders(getattr(template, field))
+            unknown = sorted(used - names - images)
             if unknown:
                 listed = ", ".join("{{" + n + "}}" for n in unknown)
                 errors[field] = [f"Placeholders without a parameter: {listed}. Define them or remove them."]
+            elif used & images:
+                listed = ", ".join("{{" + n + "}}" for n in sorted(used & images))
+                errors[field] = [f"{listed}: a photo is sent to the model beside the prompt, not written into it."]
     schema = template.validation_schema
     if schema is not None:
         if template.output_format != "json":
@@ -45,4 +50,6 @@ def template_definition_errors(template) -> dict[str, list[str]]:
         else:
             if template.max_tokens and template.max_tokens > model.max_output_tokens:
                 errors["max_tokens"] = [f"{model.name} writes at most {model.max_output_tokens} tokens."]
+            if not param_errors and not model.accepts_images and any(p["type"] == "image" for p in template.parameters):
+                errors["ai_model"] = [f"{model.name} does not read images; a photo parameter needs a vision model."]
     return errors

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, F, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aiplatform.errors import Conflict, InvalidInput
 from templates.models import PromptExperiment, PromptTemplate
@@ -153,7 +154,7 @@ def arms_check(service_type: str, template_a: PromptTemplate, template_b: Prompt
         # One form and one API request serve both arms.
         fields["template_b"] = ["Both templates must take the same parameters."]
     if fields:
-        raise InvalidInput("The experiment's templates do not fit.", fields=fields)
+        raise InvalidInput(gettext("The experiment's templates do not fit."), fields=fields)
 
 
 def experiment_create(
@@ -161,7 +162,7 @@ def experiment_create(
     name: str = "",
 ) -> PromptExperiment:  # fmt: skip
     if not 1 <= traffic_split <= 99:
-        raise InvalidInput("Split between 1 and 99 percent.", fields={"traffic_split": ["Between 1 and 99."]})
+        raise InvalidInput(gettext("Split between 1 and 99 percent."), fields={"traffic_split": ["Between 1 and 99."]})
     arms_check(service_type, template_a, template_b)
     return PromptExperiment.objects.create(
         name=name, service_type=service_type, template_a=template_a, template_b=template_b,
@@ -179,19 +180,26 @@ def experiment_start(*, experiment: PromptExperiment, actor=None) -> PromptExper
         with transaction.atomic():
             e = _locked(experiment)
             if e.status not in (Status.DRAFT, Status.PAUSED):
-                raise Conflict(f"A {e.get_status_display().lower()} experiment cannot start.", code="bad_status")
+                raise Conflict(
+                    gettext("A %(lower)s experiment cannot start.") % {"lower": e.get_status_display().lower()},
+                    code="bad_status",
+                )
             arms_check(e.service_type, e.template_a, e.template_b)
             other = PromptExperiment.objects.filter(service_type=e.service_type, status=Status.RUNNING)
             if other.exclude(pk=e.pk).exists():
                 raise Conflict(
-                    f"Another experiment is running for {e.service_type}; pause or complete it first.",
+                    gettext("Another experiment is running for %(service_type)s; pause or complete it first.")
+                    % {"service_type": e.service_type},
                     code="experiment_running",
                 )
             e.status = Status.RUNNING
             e.started_at = e.started_at or timezone.now()
             e.save(update_fields=["status", "started_at", "updated_at"])
     except IntegrityError:  # the partial unique index, when two starts race
-        raise Conflict(f"Another experiment is running for {experiment.service_type}.", code="experiment_running")
+        raise Conflict(
+            gettext("Another experiment is running for %(service_type)s.") % {"service_type": experiment.service_type},
+            code="experiment_running",
+        )
     return e
 
 
@@ -199,7 +207,7 @@ def experiment_pause(*, experiment: PromptExperiment, actor=None) -> PromptExper
     with transaction.atomic():
         e = _locked(experiment)
         if e.status != Status.RUNNING:
-            raise Conflict("Only a running experiment can be paused.", code="bad_status")
+            raise Conflict(gettext("Only a running experiment can be paused."), code="bad_status")
         e.status = Status.PAUSED
         e.save(update_fields=["status", "updated_at"])
     return e
@@ -210,10 +218,25 @@ def experiment_complete(*, experiment: PromptExperiment, actor=None) -> PromptEx
     with transaction.atomic():
         e = _locked(experiment)
         if e.status in (Status.COMPLETED, Status.CANCELLED):
-            raise Conflict("This experiment has ended already.", code="bad_status")
+            raise Conflict(gettext("This experiment has ended already."), code="bad_status")
         e.status = Status.COMPLETED
         e.ended_at = timezone.now()
         e.winner = experiment_evaluate(e).winner or PromptExperiment.Winner.TIE
+        e.save(update_fields=["status", "ended_at", "winner", "updated_at"])
+    return e
+
+
+def experiment_cancel(*, experiment: PromptExperiment, actor=None) -> PromptExperiment:
+    """Abandon it (seed 001 status `cancelled`): a draft, running or paused experiment
+    ends with no winner and nothing activated; its results stay for the record. Runs
+    stop being assigned to it at once (only running experiments assign)."""
+    with transaction.atomic():
+        e = _locked(experiment)
+        if e.status in (Status.COMPLETED, Status.CANCELLED):
+            raise Conflict(gettext("This experiment has ended already."), code="bad_status")
+        e.status = Status.CANCELLED
+        e.ended_at = timezone.now()
+        e.winner = ""
         e.save(update_fields=["status", "ended_at", "winner", "updated_at"])
     return e
 
@@ -223,7 +246,9 @@ def experiment_declare_winner(*, experiment: PromptExperiment, actor=None) -> Pr
     with transaction.atomic():
         e = _locked(experiment)
         if e.status not in (Status.RUNNING, Status.PAUSED):
-            raise Conflict("Only a running or paused experiment can have a winner declared.", code="bad_status")
+            raise Conflict(
+                gettext("Only a running or paused experiment can have a winner declared."), code="bad_status"
+            )
         evaluation = experiment_evaluate(e)
         if evaluation.winner is None:
             raise Conflict(evaluation.verdict, code="no_winner_yet")

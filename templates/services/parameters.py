@@ -9,7 +9,9 @@ A definition is a JSON list, one object per parameter:
      "enum_labels": {"ko": {"female": "여성", "male": "남성"}}}
 
 Types: string (one line), text (several lines), integer, number, boolean, date
-(YYYY-MM-DD), time (HH:MM). Constraints: required, enum, min_length, max_length,
+(YYYY-MM-DD), time (HH:MM), image (a photo the user uploads: JPEG, PNG or WebP,
+sent to a vision model with the prompt; checked by services/files.py, never a
+placeholder). Constraints: required, enum, min_length, max_length,
 minimum, maximum, default.
 """
 
@@ -27,7 +29,8 @@ from jsonschema import Draft202012Validator
 
 from aiplatform.errors import InvalidInput
 
-TYPES = ("string", "text", "integer", "number", "boolean", "date", "time")
+TYPES = ("string", "text", "integer", "number", "boolean", "date", "time", "image")
+MAX_IMAGES = 4
 DEFAULT_MAX_LENGTH = {"string": 200, "text": 4000}
 HARD_MAX_LENGTH = 10_000
 MAX_PARAMETERS = 30
@@ -82,8 +85,15 @@ def definition_errors(definition: Any) -> list[str]:
         return errors
     names = [p["name"] for p in definition]
     errors += [f"Parameter '{n}' is defined twice." for n in sorted({n for n in names if names.count(n) > 1})]
+    if sum(spec["type"] == "image" for spec in definition) > MAX_IMAGES:
+        errors.append(f"At most {MAX_IMAGES} image parameters.")
     for spec in definition:
         name, kind = spec["name"], spec["type"]
+        if kind == "image":
+            extra = sorted(set(spec) & {"enum", "default", "min_length", "max_length", "minimum", "maximum"})
+            if extra:
+                errors.append(f"'{name}': an image parameter has no {', '.join(extra)}.")
+            continue
         if "enum" in spec:
             if kind not in ("string", "integer", "number"):
                 errors.append(f"'{name}': a {kind} parameter cannot have an enum.")
@@ -218,6 +228,10 @@ def parameters_validate(definition: list[dict], data: Any) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for name, spec in specs.items():
         raw = data.get(name, _MISSING)
+        if spec["type"] == "image":  # a file, judged by services/files.py
+            if not _is_blank(raw):
+                fields[name] = [_("Send the photo as a file (a multipart/form-data upload), not as a value.")]
+            continue
         if _is_blank(raw) and not (spec["type"] == "boolean" and raw is not _MISSING and raw is not None):
             if "default" in spec:
                 cleaned[name] = spec["default"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict, Forbidden, InvalidInput
@@ -17,16 +18,18 @@ def result_rate(*, result: ServiceResult, user, rating, feedback: str = "") -> S
     """Rate (or re-rate) a completed result. Only the person who ran it rates it:
     the rating measures how well the answer served them."""
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput("Rate from 1 to 5.", fields={"rating": ["A whole number from 1 to 5."]})
+        raise InvalidInput(gettext("Rate from 1 to 5."), fields={"rating": ["A whole number from 1 to 5."]})
     feedback = (feedback or "").strip()
     if len(feedback) > MAX_FEEDBACK:
-        raise InvalidInput("Feedback is too long.", fields={"feedback": [f"At most {MAX_FEEDBACK} characters."]})
+        raise InvalidInput(
+            gettext("Feedback is too long."), fields={"feedback": [f"At most {MAX_FEEDBACK} characters."]}
+        )
     with account_context(result.account_id):
         row = ServiceResult.objects.select_for_update().get(pk=result.pk, account_id=result.account_id)
         if row.user_id != user.pk:
-            raise Forbidden("Only the person who ran this service can rate its result.")
+            raise Forbidden(gettext("Only the person who ran this service can rate its result."))
         if row.status != ServiceResult.Status.COMPLETED:
-            raise Conflict("Only a completed result can be rated.", code="result_not_completed")
+            raise Conflict(gettext("Only a completed result can be rated."), code="result_not_completed")
         previous = row.rating
         row.rating, row.feedback, row.rated_at = rating, feedback, timezone.now()
         row.save(update_fields=["rating", "feedback", "rated_at", "updated_at"])

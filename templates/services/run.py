@@ -27,16 +27,17 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Account
 from accounts.tenancy.context import account_context
@@ -56,7 +57,8 @@ from billing.services.usage import usage_charge_add
 from templates.models import PromptExperiment, PromptTemplate, Service, ServiceResult
 
 from .experiments import arm_for_user, experiment_record_result, running_experiment
-from .offline import offline_policy, uses_offline_model
+from .files import files_delete, photos_store, photos_validate, result_image_store, result_photos
+from .offline import OFFLINE_PROVIDER, offline_policy, uses_offline_model
 from .parameters import parameters_validate
 from .rendering import correction_message, prompt_messages
 from .validation import output_check
@@ -88,7 +90,7 @@ class RunChoice:
 def service_for_code(code: str) -> Service:
     service = Service.objects.filter(service_type=code, is_active=True).first()
     if service is None:
-        raise NotFound("There is no such service, or it is switched off.")
+        raise NotFound(gettext("There is no such service, or it is switched off."))
     return service
 
 
@@ -100,7 +102,8 @@ def template_for_run(service: Service, *, user, version: str | None = None) -> R
             known = PromptTemplate.objects.filter(service_type=service.service_type).order_by("created_at")
             listed = ", ".join(known.values_list("version", flat=True)) or "none"
             raise InvalidInput(
-                f"Version '{version}' does not exist for {service.service_type}.",
+                gettext("Version '%(version)s' does not exist for %(service_type)s.")
+                % {"version": version, "service_type": service.service_type},
                 fields={"template_version": [f"Unknown version. Versions of this service: {listed}."]},
             )
         return RunChoice(template, pinned=True)
@@ -110,7 +113,9 @@ def template_for_run(service: Service, *, user, version: str | None = None) -> R
         return RunChoice(experiment.template_of(arm), experiment=experiment, arm=arm)
     template = PromptTemplate.objects.filter(service_type=service.service_type, is_active=True).first()
     if template is None:
-        raise ServiceUnavailable("This service is not available right now. Nothing was charged; try again later.")
+        raise ServiceUnavailable(
+            gettext("This service is not available right now. Nothing was charged; try again later.")
+        )
     return RunChoice(template)
 
 
@@ -127,8 +132,12 @@ def service_run(
     params: Any,
     template_version: str | None = None,
     idempotency_key: str | None = None,
+    files: Mapping[str, Any] | None = None,
 ) -> ServiceResult:
-    """Validate, hold the price and queue the run. Returns the result (pending)."""
+    """Validate, hold the price and queue the run. Returns the result (pending).
+
+    `files`: uploads by image parameter name (a photo). They are checked with the
+    parameters, before anything is held; stored only once the price is held."""
     service = service_for_code(service_code)
     choice = template_for_run(service, user=user, version=template_version)
     demo = uses_offline_model(choice.template.ai_model)
@@ -138,7 +147,10 @@ def service_run(
             "real reading. Nothing was charged."
         )
     values = parameters_validate(choice.template.parameters, params)
-    result_id = _result_id(account, idempotency_key, service, values, template_version) if idempotency_key else None
+    photos = photos_validate(choice.template.parameters, files)
+    # The same key with another photo is other parameters (billing's 409), as with other values.
+    keyed = {**values, **{f"{p.name}:sha256": p.sha256 for p in photos}}
+    result_id = _result_id(account, idempotency_key, service, keyed, template_version) if idempotency_key else None
     with account_context(account.id):
         if result_id and (first := ServiceResult.objects.filter(pk=result_id).first()) is not None:
             return first
@@ -155,16 +167,22 @@ def service_run(
             # A concurrent retry waited for the first request's commit inside the hold: return its result.
             if idempotency_key and (first := ServiceResult.objects.filter(pk=result_id).first()) is not None:
                 return first
+        paths = photos_store(account_id=account.id, result_id=result_id, photos=photos)
         try:
             with transaction.atomic():
                 result = ServiceResult.objects.create(
                     id=result_id, account=account, user=user, service=service, input_data=values,
+                    input_files=paths,
                     reservation=hold, prompt_template=choice.template, template_version=choice.template.version,
                     version_pinned=choice.pinned, experiment=choice.experiment, experiment_arm=choice.arm,
                     ai_model=choice.template.ai_model, output_format=choice.template.output_format,
                 )  # fmt: skip
         except IntegrityError:  # a free service's concurrent retry created it first
+            files_delete(paths)
             return ServiceResult.objects.get(pk=result_id)
+        except BaseException:
+            files_delete(paths)
+            raise
         _enqueue(result)
     return result
 
@@ -192,6 +210,8 @@ class Outcome:
     provider: str = ""
     answers: list[str] = field(default_factory=list)
     usage_record_id: Any = None  # the first call's: it carries the run's charge once settled
+    images: tuple[bytes, ...] = ()  # an image service's PNGs, stored by `_complete`
+    media_type: str = ""
 
 
 def _price(result: ServiceResult) -> Decimal:
@@ -217,9 +237,36 @@ def _progress(result: ServiceResult, attempt: int) -> None:
         ServiceResult.objects.filter(pk=result.pk, status=Status.RUNNING).update(attempts=attempt)
 
 
+def _inputs(result: ServiceResult) -> dict[str, Any]:
+    """The run's input values (a JSON object: the form validated it before the run)."""
+    return cast(dict[str, Any], result.input_data)
+
+
+def _draw(result: ServiceResult, template: PromptTemplate) -> Outcome:
+    """An image service: the rendered prompt to the image model, one call."""
+    from aiplatform.ai.media.images import OFFLINE_TEXT, image_generate
+
+    prompt = "\n\n".join(m.content for m in prompt_messages(template, _inputs(result)) if m.content)
+    made = image_generate(
+        account=result.account, user=result.user, model=template.ai_model, prompt=prompt,
+        reference=Reference("service_result", str(result.id)),
+    )  # fmt: skip
+    text = OFFLINE_TEXT if made.provider == OFFLINE_PROVIDER else ""
+    return Outcome(
+        ok=bool(made.images), data={"images": len(made.images)}, text=text, attempts=1, model=made.model,
+        provider=made.provider, usage_record_id=made.usage_record_id, images=made.images,
+        media_type=made.media_type, error="" if made.images else "the image model made no image.",
+    )  # fmt: skip
+
+
 def _call(result: ServiceResult, template: PromptTemplate) -> Outcome:
     """Up to MAX_ATTEMPTS model calls; after an invalid answer the model sees it and the error."""
-    messages = prompt_messages(template, result.input_data)
+    if template.output_format == "image":
+        return _draw(result, template)
+    messages = prompt_messages(template, _inputs(result))
+    if result.input_files:  # the photos go with the user's message, as image parts
+        last = messages[-1]
+        messages[-1] = ChatMessage(last.role, last.content, images=result_photos(result))
     # The registry may have lowered the model's limit since the template was activated.
     max_tokens = min(template.max_tokens, model_entry(template.ai_model).max_output_tokens)
     is_json = template.output_format == "json"
@@ -337,9 +384,15 @@ def _complete(result: ServiceResult, template: PromptTemplate, outcome: Outcome,
     """The ledger row, the output and the statistics, in one transaction."""
     from .stats import template_record_use
 
+    paths = [
+        result_image_store(account_id=result.account_id, result_id=result.pk, media_type=outcome.media_type, data=d)
+        for d in outcome.images
+    ]  # fmt: skip
+    charged = False
     with account_context(result.account_id):
         row = ServiceResult.objects.select_for_update().filter(pk=result.pk).first()
         if row is None or row.status != Status.RUNNING:
+            files_delete(paths)  # a duplicate delivery finished it meanwhile
             return
         try:
             with transaction.atomic():
@@ -351,6 +404,7 @@ def _complete(result: ServiceResult, template: PromptTemplate, outcome: Outcome,
             row.status = Status.COMPLETED
             row.result_data = outcome.data
             row.result_text = outcome.text
+            row.result_files = paths
             row.credits_charged = -charge.amount if charge is not None else Decimal("0")
             row.charge = charge
             usage_charge_add(account=result.account, record_id=outcome.usage_record_id, credits=row.credits_charged)
@@ -365,6 +419,7 @@ def _complete(result: ServiceResult, template: PromptTemplate, outcome: Outcome,
             if row.experiment_id and row.experiment_arm:
                 experiment_record_result(experiment_id=row.experiment_id, arm=row.experiment_arm)
     if not charged:
+        files_delete(paths)
         _fail(result, "credits_ran_out", outcome=outcome, elapsed_ms=elapsed_ms)
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Membership, Role
 from accounts.tenancy.context import account_context, rls_bypass
@@ -44,9 +44,9 @@ class ShareGone(ServiceError):
 
 def _may_share(result: ServiceResult, actor: Membership) -> None:
     if actor.account_id != result.account_id:
-        raise NotFound("No such result in this account.")
+        raise NotFound(gettext("No such result in this account."))
     if result.user_id != actor.user_id and not actor.role_enum.at_least(Role.ADMIN):
-        raise Forbidden("Only the person who ran this service, or an account admin, can share its result.")
+        raise Forbidden(gettext("Only the person who ran this service, or an account admin, can share its result."))
 
 
 def result_share(
@@ -56,13 +56,15 @@ def result_share(
     and applies the new expiry and view cap, counting views from zero."""
     _may_share(result, actor)
     if expires_in is not None and not timedelta(minutes=1) <= expires_in <= timedelta(days=MAX_SHARE_DAYS):
-        raise InvalidInput("Choose an expiry up to a year.", fields={"expires_in": [f"1 to {MAX_SHARE_DAYS} days."]})
+        raise InvalidInput(
+            gettext("Choose an expiry up to a year."), fields={"expires_in": [f"1 to {MAX_SHARE_DAYS} days."]}
+        )
     if max_views is not None and (isinstance(max_views, bool) or not 1 <= max_views <= MAX_VIEW_CAP):
-        raise InvalidInput("Choose a view cap of at least 1.", fields={"max_views": [f"1 to {MAX_VIEW_CAP}."]})
+        raise InvalidInput(gettext("Choose a view cap of at least 1."), fields={"max_views": [f"1 to {MAX_VIEW_CAP}."]})
     with account_context(result.account_id):
         row = ServiceResult.objects.select_for_update().get(pk=result.pk, account_id=result.account_id)
         if row.status != ServiceResult.Status.COMPLETED:
-            raise Conflict("Only a completed result can be shared.", code="result_not_completed")
+            raise Conflict(gettext("Only a completed result can be shared."), code="result_not_completed")
         now = timezone.now()
         row.share_token = row.share_token or secrets.token_urlsafe(TOKEN_BYTES)
         row.is_public = True

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from aiplatform.errors import Conflict, InvalidInput, NotFound
 from templates.models import PromptTemplate
@@ -49,7 +50,11 @@ def _save(template: PromptTemplate) -> PromptTemplate:
         with transaction.atomic():
             template.save()
     except IntegrityError:
-        raise Conflict(f"Version {template.version} of {template.service_type} exists already.", code="version_exists")
+        raise Conflict(
+            gettext("Version %(version)s of %(service_type)s exists already.")
+            % {"version": template.version, "service_type": template.service_type},
+            code="version_exists",
+        )
     return template
 
 
@@ -67,7 +72,7 @@ def template_create(*, actor, service_type: str, version: str | None = None, **f
     """A new, inactive version."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidInput("Unknown template fields.", fields={f: ["Unknown field."] for f in sorted(unknown)})
+        raise InvalidInput(gettext("Unknown template fields."), fields={f: ["Unknown field."] for f in sorted(unknown)})
     template = PromptTemplate(
         service_type=service_type, version=version or next_version(service_type), created_by=actor, **fields
     )
@@ -84,7 +89,7 @@ def template_update(*, template: PromptTemplate, actor, **fields) -> PromptTempl
         )
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidInput("Unknown template fields.", fields={f: ["Unknown field."] for f in sorted(unknown)})
+        raise InvalidInput(gettext("Unknown template fields."), fields={f: ["Unknown field."] for f in sorted(unknown)})
     for name, value in fields.items():
         setattr(template, name, value)
     return _save(template)
@@ -121,7 +126,9 @@ def template_rollback(*, service_type: str, actor=None) -> PromptTemplate:
         .first()
     )
     if previous is None:
-        raise NotFound(f"{service_type} has no earlier active version to roll back to.")
+        raise NotFound(
+            gettext("%(service_type)s has no earlier active version to roll back to.") % {"service_type": service_type}
+        )
     return template_activate(template=previous, actor=actor)
 
 

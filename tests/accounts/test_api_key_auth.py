@@ -240,3 +240,34 @@ def test_an_api_key_cannot_make_its_creator_leave(tenants, api_client):
     assert response.status_code == 403
     with account_context(tenants.a.id):
         assert Membership.objects.filter(pk=tenants.alice_membership.pk).exists()
+
+
+def test_a_key_speaks_its_owners_language(api_client, tenants):
+    # given alice reads Korean and made a key; the program sends no Accept-Language
+    User.objects.filter(pk=tenants.alice.pk).update(locale="ko")
+    key, raw = _key(tenants.a, tenants.alice, Role.OWNER)
+    _bearer(api_client, raw)
+
+    # when the program reads another account's membership and a refused validation
+    missing = api_client.get(f"/api/v1/members/{tenants.carol_membership.pk}/")
+    refused = api_client.post("/api/v1/invitations/", {"email": "not-an-email", "role": "member"}, format="json")
+
+    # then the errors are in Korean and say so in Content-Language
+    assert missing.status_code == 404 and missing["Content-Language"] == "ko"
+    assert missing.json()["error"]["code"] == "not_found" and missing.json()["error"]["message"] != "Not found."
+    assert refused.status_code == 400 and refused["Content-Language"] == "ko"
+    assert refused.json()["error"] == {
+        "code": "validation_error", "message": "일부 항목이 올바르지 않습니다.",
+        "fields": {"email": ["유효한 이메일 주소를 입력하세요."]},
+    }  # fmt: skip
+
+
+def test_a_revoked_key_is_refused_in_the_callers_language(api_client, tenants):
+    # when a Korean-speaking program sends an unknown key
+    _bearer(api_client, "aip_unknownkey")
+    response = api_client.get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE="ko")
+
+    # then the refusal is Korean; without the header it is English
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "API 키가 올바르지 않거나 폐기되었습니다."
+    assert api_client.get("/api/v1/me/").json() == INVALID

@@ -25,6 +25,7 @@ def test_me_returns_the_signed_in_user(api_client, tenants):
         "id": str(alice.pk),
         "email": "alice@example.com",
         "full_name": alice.full_name,
+        "username": "",
         "avatar_url": "",
         "locale": "en",
         "business_name": "",

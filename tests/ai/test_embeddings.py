@@ -66,3 +66,29 @@ def test_a_chat_model_cannot_embed(payer, chat_model, model_server):
 def test_nothing_to_embed_calls_nothing(payer, embedder, model_server):
     assert gateway.embed(account=payer.account, model="embed-test", texts=[]).vectors == []
     assert model_server.requests == [] and usage_rows(payer.account) == []
+
+
+def test_inside_a_request_transaction_the_charge_and_its_record_roll_back_with_it(payer, embedder, model_server):
+    from django.db import transaction
+
+    # when a metered call runs inside a caller's transaction (a request) that then fails
+    with transaction.atomic():
+        gateway.embed(account=payer.account, user=payer.user, model="embed-test", texts=["first text"], charge=True)
+        transaction.set_rollback(True)
+    # then neither the debit nor the usage record stayed
+    assert (usage_rows(payer.account), use_rows(payer.account), balance(payer.account)) == ([], [], Decimal("100"))
+
+
+def test_a_refused_charge_inside_a_request_transaction_leaves_it_usable_and_recorded(tenants, embedder, model_server):
+    from django.db import connection, transaction
+
+    from aiplatform.errors import InsufficientCredits
+
+    # given an empty wallet, inside the request's transaction
+    with transaction.atomic():
+        with pytest.raises(InsufficientCredits):
+            gateway.embed(account=tenants.a, model="embed-test", texts=["first text"], charge=True)
+        # then the transaction is not marked for rollback: the request can still answer and commit
+        assert connection.needs_rollback is False
+    [record] = usage_rows(tenants.a)
+    assert record.credits == Decimal("0") and record.error.startswith("not charged: Not enough credits")

@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     from accounts.services.accounts import account_create
     from accounts.tenancy.context import account_context
     from aiplatform import celery_app
-    from billing.services.ledger import wallet_credit
     from aiplatform.ai import minilm
+    from billing.services.ledger import wallet_credit
     from knowledge.models import Chunk, Document
     from knowledge.services.documents import document_upload
     from knowledge.services.units import unit_create

@@ -4,7 +4,7 @@
 
 * candidate: `billing.services.ledger.wallet_debit` through Django, each client
   thread on its own Django connection (the app role, row-level security on), writing
-  the ledger row and, by trigger, two audit rows per debit;
+  the ledger row and, by trigger, the wallet's audit row per debit;
 * reference: `SELECT * FROM bench_deduct_credits(id, 1)`, the seed 001 function
   copied onto a plain `bench_users` table, through a plain psycopg connection
   (autocommit) as the same app role.
@@ -14,7 +14,8 @@ A B / B A round by round, at 1, 4 and 16 client threads, for one hot wallet and
 for many wallets. Beside the rates it records client CPU (this process) and
 server CPU (the PostgreSQL processes) per debit, and the statements one debit
 sends. `--profile` adds variants that show where the candidate's time goes.
-The last line is one JSON object (see /work/shared/BENCHMARKS.md).
+The last line is one JSON object (see /work/shared/BENCHMARKS.md): `value` the lowest
+ratio of all cases (the worst case is the headline), every case's ratio beside it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENTS = (1, 4, 16)
-GOALS = {"hot": 0.6, "many": 0.8}
+GOAL = 0.6  # of the reference rate, in every case (1, 4, 16 clients; one wallet and many)
 ONE = Decimal("1")
 FUNDS = Decimal("1000000000")
 
@@ -344,7 +345,7 @@ def django_flat_side() -> tuple[Callable[[object], None], Callable[[], None]]:
     and the debit in the fewest statements, no savepoint and no context swap-back."""
     from django.db import connection, connections, transaction
 
-    from billing.services.ledger import _post
+    from billing.services.ledger import ledger_post as _post
 
     connection.ensure_connection()
 
@@ -395,10 +396,7 @@ BEGIN
 END $$;
 """
 
-AUDIT_TRIGGERS = (
-    ("billing_wallet", "billing_wallet_audit"),
-    ("billing_credittransaction", "billing_credittransaction_audit"),
-)
+AUDIT_TRIGGERS = (("billing_wallet", "billing_wallet_audit"),)  # the ledger row is its own audit (0017)
 
 
 def _owner_sql(sql: str) -> None:
@@ -464,7 +462,7 @@ class Case:
             "value": round(self.median("candidate"), 1),
             "reference": round(self.median("reference"), 1),
             "ratio": round(self.ratio(), 3),
-            "goal": GOALS[self.wallets],
+            "goal": GOAL,
             "rounds": {side: [round(r, 1) for r in rates] for side, rates in self.rates.items()},
             "client_cpu_ms_per_debit": {s: round(statistics.median(v), 3) for s, v in self.client_cpu.items()},
             "server_cpu_ms_per_debit": {s: round(statistics.median(v), 3) for s, v in self.server_cpu.items()},
@@ -574,16 +572,17 @@ def _bench(args: argparse.Namespace) -> dict:
         summaries[case.name] = summary
         print(line, flush=True)
 
-    hot = [c for c in cases if c.wallets == "hot"]
-    headline = summaries["hot_16"] if "hot_16" in summaries else summaries[max(hot, key=lambda c: c.clients).name]
+    # The headline is the worst case (issue 15): every case must reach the goal, not the best one.
+    worst = min(summaries, key=lambda name: summaries[name]["ratio"])
     return {
         "bench": "ledger",
-        "metric": "debits_per_s_hot_16",
-        "value": headline["value"],
-        "reference": headline["reference"],
-        "ratio": headline["ratio"],
-        "goal": GOALS["hot"],
-        "goal_many_wallets": GOALS["many"],
+        "metric": "lowest_ratio_of_all_cases",
+        "value": summaries[worst]["ratio"],
+        "reference": 1.0,
+        "ratio": summaries[worst]["ratio"],
+        "goal": GOAL,
+        "worst_case": worst,
+        "ratios": {name: s["ratio"] for name, s in summaries.items()},
         "seconds_per_case": args.seconds,
         "rounds": args.rounds,
         "wallets": args.wallets,

@@ -86,7 +86,7 @@ def test_sign_up_confirm_and_invite_a_colleague(live_server, mailoutbox):
         mobile.goto(f"{live_server.url}/dashboard/")
 
         # then the menu hides behind the toggle, which opens it
-        toggle = mobile.locator("label[for=nav-toggle]")
+        toggle = mobile.locator("label.nav-toggle-label")
         members_link = mobile.locator("nav.nav").get_by_role("link", name="Members")
         expect(toggle).to_be_visible()
         expect(members_link).to_be_hidden()

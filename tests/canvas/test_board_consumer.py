@@ -357,3 +357,60 @@ async def test_removed_collaborator_is_refused_on_the_next_op(tenants, board):
     assert (error["op_id"], error["code"]) == ("x", "not_found")
     assert (await stored_folder(tenants, folder.pk)).version == 1
     await bob.disconnect()
+
+
+async def test_a_move_and_a_resize_take_the_one_statement_path(tenants, board, monkeypatch):
+    # given the general (thread) path made to fail loudly
+    project, folder = board
+    from canvas import consumers
+
+    def general(*args):
+        raise AssertionError("a move went through the general path")
+
+    monkeypatch.setattr(consumers, "_apply", general)
+    alice, bob = await pair(tenants, project)
+
+    # when bob moves, then resizes the folder
+    await bob.send_json_to({"type": "op", "op_id": "m1", "op": "move", "kind": "folder", "id": str(folder.pk),
+                            "version": 1, "x": 12.345, "y": -7})  # fmt: skip
+    moved = await receive_type(alice, "applied")
+    await bob.send_json_to({"type": "op", "op_id": "r1", "op": "resize", "kind": "folder", "id": str(folder.pk),
+                            "version": 2, "w": 640, "h": 480})  # fmt: skip
+    resized = await receive_type(alice, "applied")
+
+    # then the frames are the general path's: the whole node (rounded as stored) with its new version
+    assert (moved["op"], moved["op_id"], moved["by"]["user_id"], moved["related"]) == (
+        "move", "m1", str(tenants.bob.pk), [])  # fmt: skip
+    assert {k: moved["node"][k] for k in ("kind", "id", "version", "deleted", "x", "y", "title")} == {
+        "kind": "folder", "id": str(folder.pk), "version": 2, "deleted": False, "x": 12.35, "y": -7.0,
+        "title": "Hooks"}  # fmt: skip
+    assert set(moved["node"]) == {"kind", "id", "version", "deleted", "x", "y", "w", "h", "title", "color",
+                                  "collapsed"}  # fmt: skip
+    assert (resized["node"]["w"], resized["node"]["h"], resized["node"]["version"]) == (640.0, 480.0, 3)
+    stored = await stored_folder(tenants, folder.pk)
+    assert (stored.position_x, stored.width, stored.version) == (Decimal("12.35"), Decimal("640.00"), 3)
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_a_move_the_fast_path_cannot_apply_gets_the_general_paths_answer(tenants, board):
+    # given an archived project: the one statement changes nothing
+    project, folder = board
+
+    @database_sync_to_async
+    def archive() -> None:
+        with account_context(tenants.a.id):
+            type(project).objects.filter(pk=project.pk).update(is_archived=True)
+
+    bob, _ = await open_board(tenants.bob, project.pk)
+    await archive()
+
+    # when
+    await bob.send_json_to({"type": "op", "op_id": "z", "op": "move", "kind": "folder", "id": str(folder.pk),
+                            "version": 1, "x": 1, "y": 1})  # fmt: skip
+
+    # then the general path says why, and nothing changed
+    error = await receive_type(bob, "error")
+    assert (error["op_id"], error["code"]) == ("z", "archived")
+    assert (await stored_folder(tenants, folder.pk)).version == 1
+    await bob.disconnect()

@@ -11,7 +11,7 @@ from django.db import connection as db_connection
 from accounts.models import Membership
 from accounts.tenancy.context import account_context
 from aiplatform.errors import Conflict, Forbidden, InvalidInput, NotFound
-from canvas.models import CanvasConnection, CanvasFolder, ContentPiece, ProjectPermission
+from canvas.models import CanvasConnection, CanvasFolder, CanvasFolderItem, ContentPiece, ProjectPermission
 from canvas.services.board import board_apply, board_snapshot
 from tests.canvas.factories import (
     ChatInterfaceFactory,
@@ -365,3 +365,76 @@ def test_two_concurrent_moves_of_one_version_cannot_both_win(tenants):
     winner = next(x for kind, x in outcomes if kind == "won")
     stored = folder_of(tenants, folder.pk)
     assert (stored.position_x, stored.version) == (Decimal(winner), 2)
+
+
+def _filed(tenants, piece) -> list[tuple[str, int]]:
+    with account_context(tenants.a.id):
+        rows = CanvasFolderItem.objects.filter(content_piece=piece).values_list("folder_id", "sort_order")
+        return [(str(folder), order) for folder, order in rows]
+
+
+def test_a_piece_is_filed_at_the_end_of_a_folder_and_moved_between_folders(tenants, board):
+    # given two folders; "hooks" already holds one piece
+    hooks, rivals = FolderFactory(project=board), FolderFactory(project=board)
+    piece = ContentPieceFactory(project=board)
+    apply(tenants, board, {"op": "update", "kind": "content_piece", "id": str(ContentPieceFactory(project=board).pk),
+                           "version": 1, "folder": str(hooks.pk)})  # fmt: skip
+
+    # when the piece is dropped into hooks, then into rivals
+    into_hooks = apply(tenants, board, {"op": "update", "kind": "content_piece", "id": str(piece.pk), "version": 1,
+                                        "folder": str(hooks.pk)})  # fmt: skip
+    first = _filed(tenants, piece)
+    into_rivals = apply(tenants, board, {"op": "update", "kind": "content_piece", "id": str(piece.pk),
+                                         "version": 2, "folder": str(rivals.pk)})  # fmt: skip
+
+    # then it sat second in hooks, and now only in rivals; the piece's version moved each time
+    assert first == [(str(hooks.pk), 1)]
+    assert (into_hooks.node["folder"], into_hooks.node["version"]) == (str(hooks.pk), 2)
+    assert (into_rivals.node["folder"], into_rivals.node["version"]) == (str(rivals.pk), 3)
+    assert _filed(tenants, piece) == [(str(rivals.pk), 0)]
+    with account_context(tenants.a.id):
+        snapshot = board_snapshot(project=board, actor=tenants.bob_membership)
+    assert snapshot.folder_items == {str(hooks.pk): 1, str(rivals.pk): 1}
+    assert {n["id"]: n.get("folder") for n in snapshot.nodes if n["kind"] == "content_piece"}[str(piece.pk)] == str(
+        rivals.pk
+    )
+
+
+def test_a_piece_taken_out_of_its_folder_is_in_none_and_a_stale_filing_loses(tenants, board):
+    # given a piece filed in a folder (version 2)
+    folder = FolderFactory(project=board)
+    piece = ContentPieceFactory(project=board)
+    apply(tenants, board, {"op": "update", "kind": "content_piece", "id": str(piece.pk), "version": 1,
+                           "folder": str(folder.pk)})  # fmt: skip
+
+    # when someone files it with the old version, then it is taken out with the current one
+    with pytest.raises(Conflict) as stale:
+        apply(tenants, board, {"op": "update", "kind": "content_piece", "id": str(piece.pk), "version": 1,
+                               "folder": None})  # fmt: skip
+    out = apply(tenants, board, {"op": "update", "kind": "content_piece", "id": str(piece.pk), "version": 2,
+                                 "folder": None})  # fmt: skip
+
+    # then the stale one changed nothing; the second took it out of every folder
+    assert stale.value.code == "stale_version"
+    assert (out.node["folder"], _filed(tenants, piece)) == (None, [])
+
+
+def test_filing_into_a_deleted_or_foreign_folder_or_a_folder_into_a_folder_is_refused(tenants, board):
+    # given a deleted folder, a folder of another project, and a piece
+    gone = FolderFactory(project=board)
+    apply(tenants, board, {"op": "delete", "kind": "folder", "id": str(gone.pk), "version": 1})
+    elsewhere = FolderFactory(project=ProjectFactory(account=tenants.a, created_by=tenants.alice))
+    piece, folder = ContentPieceFactory(project=board), FolderFactory(project=board)
+
+    def file(kind, pk, target):
+        return apply(tenants, board, {"op": "update", "kind": kind, "id": str(pk), "version": 1, "folder": target})
+
+    # then each is refused and nothing is filed
+    with pytest.raises(Conflict) as deleted:
+        file("content_piece", piece.pk, str(gone.pk))
+    with pytest.raises(NotFound):
+        file("content_piece", piece.pk, str(elsewhere.pk))
+    with pytest.raises(InvalidInput) as folder_in_folder:
+        file("folder", folder.pk, str(gone.pk))
+    assert deleted.value.code == "deleted" and "folder" in folder_in_folder.value.fields
+    assert _filed(tenants, piece) == []

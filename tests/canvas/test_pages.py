@@ -45,7 +45,7 @@ def test_creating_from_the_page_opens_the_new_project(client, tenants):
         project = Project.objects.get()
     assert response.redirect_chain[-1][0] == f"/canvas/projects/{project.pk}/"
     page = response.content.decode()
-    assert "Created “Reels”." in page and 'data-testid="board-placeholder"' in page
+    assert "Created “Reels”." in page and 'id="board-data"' in page
     assert _collaborators(project) == [("bob@example.com", "owner")]
 
 

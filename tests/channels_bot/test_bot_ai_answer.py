@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from accounts.actors import system_actor
 from accounts.tenancy.context import account_context
 from aiplatform.ai.pricing import credits_for
 from aiplatform.ai.registry import model_entry
@@ -206,7 +207,7 @@ def test_the_ai_shutoff_hands_over_without_calling_the_model(tenants, shop, sent
     conversation, _ = shop
     _drain(tenants.a)
     fund(tenants.a, "100")
-    shutoff_engage(account=tenants.a, actor=None, reason="budget")
+    shutoff_engage(account=tenants.a, actor=system_actor("test"), reason="budget")
 
     # when
     reply = bot_answer(account_id=str(tenants.a.id), message_id=str(_ask(conversation).pk))

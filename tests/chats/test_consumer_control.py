@@ -136,7 +136,15 @@ async def test_a_reload_after_the_answer_finds_nothing_streaming(tenants, chat, 
     # when the page is reloaded
     reloaded, hello = await open_chat(cookie, chat.pk)
 
-    # then nothing is streaming (the page shows the stored messages)
+    # then nothing is streaming (the page shows the stored messages). The exchange's frames to
+    # the chat's group (for other tabs) may still reach the new socket on a loaded machine:
+    # they travel through Redis behind the direct ones the asking tab waited for. What may
+    # arrive is the exchange's messages and its end, in order, so the page ends finished;
+    # never a token or a sync of an answer that is over.
     assert hello == {"type": "hello", "session_id": str(chat.pk), "streaming": None}
-    assert await reloaded.receive_nothing(timeout=0.3)
+    late = []
+    while not await reloaded.receive_nothing(timeout=0.5):
+        late.append((await reloaded.receive_json_from())["type"])
+    assert set(late) <= {"message", "done"}, late
+    assert not late or late[-1] == "done", late
     await reloaded.disconnect()

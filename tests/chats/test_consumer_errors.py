@@ -9,6 +9,7 @@ import pytest
 
 from accounts.models import Membership, Role
 from accounts.tenancy.context import account_context, rls_bypass
+from billing.models import AccountDailyUsage, UserMonthlyUsage
 from personas.models import Persona
 from tests.chats.conftest import (
     PROMPT,
@@ -63,6 +64,15 @@ async def test_provider_error_before_the_first_token_ends_in_an_error_frame_and_
     await socket.disconnect()
 
 
+def _spend_aggregates(account) -> tuple:
+    """What the usage page, the spend alerts and the shut-off read: today's account
+    total and this month's per-member total."""
+    with account_context(account.id):
+        day = AccountDailyUsage.objects.get(account=account)
+        month = UserMonthlyUsage.objects.get(account=account)
+    return day.total_credits_used, month.ai_credits_used
+
+
 async def test_provider_error_mid_answer_keeps_and_charges_what_was_delivered(tenants, chat, breaking_server):
     # given a provider that streams three words and then fails
     breaking_server.reply("Cut dwell time with appointment slots and cross-docking.")
@@ -81,7 +91,9 @@ async def test_provider_error_mid_answer_keeps_and_charges_what_was_delivered(te
     # and exactly the delivered part is charged (the failed call itself is metered at zero)
     assert await adb(burns)(tenants.a) == [-price]
     assert await adb(balance)(tenants.a) == (Decimal("100") - price, Decimal("0"))
-    assert await adb(usage)(tenants.a) == [("error", tokens_in, tokens_out, Decimal("0"))]
+    # and usage counts what was charged: the failed call's record and every aggregate
+    assert await adb(usage)(tenants.a) == [("error", tokens_in, tokens_out, price)]
+    assert await adb(_spend_aggregates)(tenants.a) == (price, price)
     stored = (await adb(messages_of)(chat))[1]
     assert (stored.status, stored.content, stored.credits_charged) == ("error", delivered, price)
     await socket.disconnect()

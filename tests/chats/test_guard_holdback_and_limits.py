@@ -11,6 +11,7 @@ import pytest
 from django.test import AsyncClient
 
 from accounts.tenancy.context import account_context
+from aiplatform.platform_data import platform_data_load
 from billing.models import AccountDailyUsage, UsageRecord
 from billing.services.subscriptions import subscription_for
 from tests.billing.factories import fund
@@ -44,15 +45,8 @@ def _generations(account) -> int:
 
 
 def _plans_seeded() -> None:
-    """Transactional tests flush the plans the billing migration seeds; the limit needs them."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from billing.models import Plan
-
-    if not Plan.objects.exists():
-        import_module("billing.migrations.0003_plans_and_packs").load(apps, None)
+    """Transactional tests flush the plans the billing migrations seed; subscriptions need them."""
+    platform_data_load()
 
 
 def _chat_usage(account):

@@ -79,7 +79,10 @@ def test_the_picker_refuses_a_foreign_persona(client, tenants, chat_model):
 def test_the_nav_links_to_chats(client, tenants):
     client.force_login(tenants.alice)
 
-    assert '<a href="/chats/">Chats</a>' in client.get("/dashboard/").content.decode()
+    html = client.get("/dashboard/").content.decode()
+
+    link = r'<a [^>]*href="/chats/"[^>]*data-nav="chats"[^>]*>.*?<span class="nav-label">Chats</span></a>'
+    assert re.search(link, html)
 
 
 def _selected_options(html: str) -> list[str]:

@@ -57,7 +57,8 @@ def test_html_drops_tags_scripts_and_styles_and_unescapes_entities():
     assert extract(files.HTML.encode(), "html") == [
         Segment(
             text="Warehouse safety\n\nForklift drivers wear high-visibility vests & helmets.\n\n"
-            "Aisles stay clear.\n\nSpeed limit: 8 km/h."
+            "Aisles stay clear.\n\nSpeed limit: 8 km/h.",
+            headings=((0, "Warehouse safety"),),  # the h1, which heads the chunks (the <title> only without one)
         )
     ]
 
@@ -66,7 +67,8 @@ def test_markdown_keeps_words_and_drops_markup_and_link_targets():
     assert extract(files.MARKDOWN.encode(), "md") == [
         Segment(
             text="Onboarding\n\nNew drivers shadow a senior driver for their first week.\n\n"
-            "See the safety handbook before the first shift."
+            "See the safety handbook before the first shift.",
+            headings=((0, "Onboarding"),),
         )
     ]
 

@@ -9,11 +9,10 @@ from decimal import Decimal
 import pytest
 
 from accounts.tenancy.context import account_context
-from aiplatform.ai import gateway
+from aiplatform.ai import gateway, minilm
 from aiplatform.ai.errors import ProviderMisconfigured
 from aiplatform.ai.models import AiModel
 from billing.models import UsageRecord
-from aiplatform.ai import minilm
 from tests.billing.factories import fund
 
 
@@ -65,3 +64,37 @@ def minilm_entry(db):
     from tests.knowledge.factories import minilm_model
 
     return minilm_model()
+
+
+def test_a_single_query_runs_on_one_thread_and_a_batch_on_the_default():
+    import torch
+
+    minilm.model()
+    default = minilm._default_threads
+    minilm.cache_clear()
+    minilm.encode(["where is my parcel"])
+    assert torch.get_num_threads() == 1
+    minilm.encode([f"line {i}" for i in range(minilm.SMALL_CALL + 1)])
+    assert torch.get_num_threads() == max(default, 1)
+
+
+def test_a_repeated_query_is_not_embedded_again_and_gives_the_same_vector(monkeypatch):
+    minilm.cache_clear()
+    first = minilm.encode(["The truck is late."])
+    encoder = minilm.model()
+    monkeypatch.setattr(type(encoder), "encode", lambda *a, **k: pytest.fail("embedded again"))
+    again = minilm.encode(["The truck is late."])
+    assert (again.vectors, again.tokens) == (first.vectors, first.tokens) and again.tokens == 7
+    again.vectors[0][0] = 99.0  # the caller's copy; the cached vector stays
+    assert minilm.encode(["The truck is late."]).vectors == first.vectors
+
+
+@pytest.mark.django_db
+def test_a_cached_query_is_still_metered_and_charged(tenants, minilm_entry):
+    minilm.cache_clear()
+    with account_context(tenants.a.id):
+        fund(tenants.a, "10")
+        for _ in range(2):
+            gateway.embed(account=tenants.a, model="local-minilm", texts=["The truck is late."], charge=True)
+        records = list(UsageRecord.objects.filter(account=tenants.a).values_list("tokens_in", "credits"))
+    assert records == [(7, Decimal("0.0001"))] * 2

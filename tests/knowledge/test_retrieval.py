@@ -5,6 +5,7 @@ accounts and between units."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as conf
 
 from accounts.tenancy.context import account_context
 from aiplatform.errors import InvalidInput, NotFound
@@ -47,8 +48,9 @@ def test_the_passage_that_answers_comes_first_with_its_citation(library):
     top = result.passages[0]
     assert (top.citation, top.vector_rank, top.text_rank) == ("handbook.pdf, page 2", 1, 1)
     assert top.text.startswith("Freight consolidation.")
-    # ranked first in both lists: 1/(60+1) twice
-    assert top.score == pytest.approx(2 / 61)
+    # ranked first in both lists: weight / (k + 1) of each list
+    weights = conf.KNOWLEDGE_VECTOR_WEIGHT + conf.KNOWLEDGE_TEXT_WEIGHT
+    assert top.score == pytest.approx(weights / (conf.KNOWLEDGE_RRF_K + 1))
     assert 0 < top.distance < 0.6
     assert result.plans == {"local-minilm": EXACT}
     assert len(result.passages) == 3

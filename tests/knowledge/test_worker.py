@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.db.models import Count
 
+from accounts.actors import system_actor
 from accounts.tenancy.context import account_context
 from aiplatform import celery_app
 from billing.models import UsageRecord
@@ -180,7 +181,7 @@ def test_pause_stops_the_worker_between_batches_and_resume_finishes(worker, big_
     wait_for(lambda: read(document).chunks_embedded >= BATCH, "one embedded batch", worker.log)
     # when paused
     with account_context(document.account_id):
-        document_pause(document=read(document), actor=None)
+        document_pause(document=read(document), actor=system_actor("test"))
 
     # then the worker stops after its current batch (its task ends "stopped"), the work so far kept as staged
     wait_for(lambda: "succeeded" in worker.log.read_text() and "'stopped'" in worker.log.read_text(),
@@ -192,7 +193,7 @@ def test_pause_stops_the_worker_between_batches_and_resume_finishes(worker, big_
     assert paused.chunks_embedded < paused.chunks_total
     # when resumed
     with account_context(document.account_id):
-        document_resume(document=paused, actor=None)
+        document_resume(document=paused, actor=system_actor("test"))
     wait_for(lambda: read(document).status == "done", "the document to be done", worker.log)
     # then one set of chunks
     total = read(document).chunks_total

@@ -38,7 +38,9 @@ def test_json_nested_5000_deep_is_a_400_parse_error(alice, tenants):
     # then it is a 400 parse error in the API's shape and nothing was created
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"error": {"code": "parse_error", "message": "JSON parse error - nested too deeply."}}
+    assert response.json() == {
+        "error": {"code": "parse_error", "message": "JSON parse error - nested deeper than 64 levels."}
+    }
     assert _unit_names(tenants) == before
 
 

@@ -9,6 +9,8 @@ included, so the gateway's real client code runs in tests and benchmarks.
     server.fail(429, retry_after=1)      # ...with a Retry-After header
     server.slow(first_token_delay=0.5, token_delay=0.01)  # pacing, until reset()
     server.requests                      # JSON bodies received, in order
+    POST /v1/images/generations          # answers `n` 16x16 green PNGs as b64_json
+    server.images_received()             # image parts of the chat requests: ReceivedImage(kind, media_type, data)
     server.reset(); server.stop()
 
 With an empty queue a completion answers "Echo: " + the last user message.
@@ -26,6 +28,7 @@ test scripts is guarded by one lock.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import math
@@ -63,6 +66,34 @@ class Received:
     headers: dict[str, str]
     body: dict
     client_port: int  # the same port twice: the client reused a pooled connection
+
+
+@dataclass(frozen=True)
+class ReceivedImage:
+    """An image a chat request carried: an OpenAI `image_url` data URL or an Anthropic `image` block."""
+
+    kind: str  # "image_url" or "image"
+    media_type: str
+    data: bytes
+
+
+def _images_of(body: dict) -> list[ReceivedImage]:
+    found = []
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else []:
+            if not isinstance(part, dict):
+                continue
+            if part.get("type") == "image_url":
+                url = (part.get("image_url") or {}).get("url", "")
+                head, _, data = url.partition(",")
+                media_type = head.removeprefix("data:").removesuffix(";base64")
+                found.append(ReceivedImage("image_url", media_type, base64.b64decode(data)))
+            elif part.get("type") == "image":
+                source = part.get("source") or {}
+                data = base64.b64decode(source.get("data", ""))
+                found.append(ReceivedImage("image", source.get("media_type", ""), data))
+    return found
 
 
 @dataclass
@@ -147,6 +178,12 @@ class ModelServer:
         with self._lock:
             self._first_token_delay, self._token_delay = first_token_delay, token_delay
 
+    def images_received(self) -> list[ReceivedImage]:
+        """Every image part the chat requests carried, in order."""
+        with self._lock:
+            bodies = list(self.requests)
+        return [image for body in bodies for image in _images_of(body)]
+
     def reset(self) -> None:
         with self._lock:
             self._replies.clear()
@@ -188,6 +225,8 @@ class ModelServer:
             await self._chat(body, receive, send, first_delay, token_delay)
         elif path == "/v1/messages":
             await self._messages(body, receive, send, first_delay, token_delay)
+        elif path == "/v1/images/generations":
+            await _send_json(send, 200, _images(body))
         elif path == "/v1/embeddings":
             if await _pause(receive, first_delay):
                 await _send_json(send, 200, _embeddings(body))
@@ -389,3 +428,15 @@ def _embeddings(body: dict) -> dict:
     tokens = sum(len(str(t).split()) for t in texts)
     return {"object": "list", "data": data, "model": body.get("model", "loopback"),
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}  # fmt: skip
+
+
+def _images(body: dict) -> dict:
+    """OpenAI's images API with `response_format: b64_json`: `n` small real PNGs."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 160, 90)).save(out, format="PNG")
+    data = base64.b64encode(out.getvalue()).decode()
+    return {"created": int(time.time()), "data": [{"b64_json": data} for _ in range(int(body.get("n") or 1))]}

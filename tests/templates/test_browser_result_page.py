@@ -7,7 +7,6 @@ an event loop in the test's thread, where Django's ORM refuses to run."""
 from __future__ import annotations
 
 import threading
-from importlib import import_module
 from unittest import mock
 
 import pytest
@@ -15,6 +14,7 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from accounts.tenancy.context import account_context
+from aiplatform.platform_data import platform_data_load
 from billing.services.subscriptions import subscription_for
 from templates.models import ServiceResult
 from templates.services.run import result_process, service_run
@@ -42,14 +42,8 @@ def _in_thread(work):
 
 
 def _plans_seeded() -> None:
-    """Transactional tests that ran before this one flushed the plans the billing
-    migration seeds; a subscription needs them."""
-    from django.apps import apps
-
-    from billing.models import Plan
-
-    if not Plan.objects.exists():
-        import_module("billing.migrations.0003_plans_and_packs").load(apps, None)
+    """Transactional tests flush the plans the billing migrations seed; subscriptions need them."""
+    platform_data_load()
 
 
 def test_the_result_page_follows_the_run_until_the_answer_arrives(live_server, chat_model, model_server):

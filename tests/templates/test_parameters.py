@@ -84,7 +84,7 @@ def test_a_sound_definition_has_no_errors():
          ["parameters[0].name: 'Bad Name' does not match '^[a-z_][a-z0-9_]{0,39}$'"]),
         ([{"name": "a", "type": "blob"}],
          ["parameters[0].type: 'blob' is not one of ['string', 'text', 'integer', 'number', 'boolean', 'date', "
-          "'time']"]),
+          "'time', 'image']"]),
         ([{"name": "a", "type": "string"}, {"name": "a", "type": "text"}], ["Parameter 'a' is defined twice."]),
         ([{"name": "a", "type": "integer", "enum": [1, "two"]}], ["'a': enum value 'two' is not a integer."]),
         ([{"name": "a", "type": "boolean", "enum": [True]}], ["'a': a boolean parameter cannot have an enum."]),

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.actors import system_actor
 from accounts.tenancy.context import account_context
 from aiplatform.errors import ServiceError
 from billing.models import (
@@ -258,7 +259,7 @@ def test_a_run_whose_hold_expired_in_the_queue_is_cancelled_without_a_call(funde
 
 
 def test_the_ai_shutoff_refuses_before_holding_anything(funded, reading, model_server):
-    shutoff_engage(account=funded.a, actor=None, reason="budget")
+    shutoff_engage(account=funded.a, actor=system_actor("test"), reason="budget")
     with pytest.raises(ServiceError) as err:
         service_run(account=funded.a, user=funded.alice, service_code="weekly-reading", params=PARAMS)
     assert err.value.status == 403

@@ -14,15 +14,18 @@ from channels_bot import models as channels_bot
 from chats.models import ChatSession, Message
 from knowledge import models as knowledge
 from personas.models import Persona, PersonaDecisionUnit
+from templates import models as templates_models
 from templates.models import ServiceResult
 from tests.accounts.factories import ApiKeyFactory, InvitationFactory, MembershipFactory, UserFactory
 from tests.billing import factories as bf
+from tests.canvas.builder.factories import builder_rows
 from tests.canvas.factories import canvas_rows
 from tests.channels_bot.factories import channel_bot_rows
 from tests.chats.factories import ChatSessionFactory, conversation
 from tests.knowledge import factories as kf
 from tests.personas.factories import PersonaFactory
 from tests.templates.factories import ServiceResultFactory
+from tests.templates.library_factories import library_rows
 
 
 def _knowledge_rows(account: Account, owner) -> None:
@@ -71,6 +74,20 @@ SEEDERS: dict[type, Callable[[Account, object], None]] = {
     knowledge.DecisionUnit: _knowledge_rows,
     channels_bot.ConnectedChannel: channel_bot_rows,
     canvas.Project: canvas_rows,
+    canvas.Campaign: builder_rows,
+    **{
+        model: (lambda account, owner: None)  # filled by builder_rows
+        for model in (
+            canvas.CampaignComponent, canvas.CampaignPage, canvas.AIGeneration, canvas.CampaignEvent,
+            canvas.Conversion, canvas.PlatformIntegration, canvas.CampaignPublication, canvas.PlatformAnalysis,
+            canvas.BuilderJob,
+        )
+    },  # fmt: skip
+    templates_models.LibraryComponent: library_rows,
+    **{
+        model: (lambda account, owner: None)  # filled by library_rows
+        for model in (templates_models.LibraryLike, templates_models.LibraryDownload, templates_models.LibraryPurchase)
+    },
     **{
         model: (lambda account, owner: None)  # filled by canvas_rows
         for model in (

@@ -2,6 +2,8 @@
 object, to a member of the first account, by session and by API key, for
 every method, and leaks nothing of it."""
 
+import re
+
 import pytest
 from django.apps import apps
 from django.test import Client
@@ -45,10 +47,53 @@ def _foreign_ids(account: Account) -> dict[type, dict[str, str]]:
     return ids
 
 
-def _route_models(route, sample_id: str) -> set[type] | None:
-    """The models whose ids a route can take: a DRF route's viewset queryset model,
-    else the models of the app the view belongs to (a page of one app shows that
-    app's objects); None when neither says (then every id is tried)."""
+def _words(name: str) -> list[str]:
+    """ "AIGeneration" -> ["ai", "generation"], "top_up_rule" -> ["top", "up", "rule"]."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?=[A-Z][a-z]|\b|_|$)|[A-Z]?[a-z]+|\d+", name)]
+
+
+def _singular(segment: str) -> list[str]:
+    """The words of the path segment before the id, made singular ("analyses" ->
+    ["analysis"], "top-ups" -> ["top", "up"])."""
+    words = _words(segment.replace("-", "_"))
+    if words:
+        last = words[-1]
+        if last.endswith("yses"):
+            last = last[: -len("es")] + "is"
+        elif last.endswith("ies"):
+            last = last[: -len("ies")] + "y"
+        elif last.endswith("s") and not last.endswith("ss"):
+            last = last[:-1]
+        words[-1] = last
+    return words
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    return bool(part) and any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))
+
+
+def _named_models(route, url: str, sample_id: str, candidates: set[type]) -> set[type]:
+    """The candidates a route names: the model in the path segment before the id
+    ("campaigns/<pk>/" -> Campaign, "collaborators/<pk>/" -> ProjectCollaborator,
+    "voices/<pk>/" -> VoiceModel; the closest match wins) or the model's whole name in
+    the route's name ("top_up_rule_disable" -> TopUpRule)."""
+    parts = url.strip("/").split("/")
+    segment = _singular(parts[parts.index(sample_id) - 1]) if sample_id in parts[1:] else []
+    route_words = _words(route.name.split(":")[-1].replace("-", "_"))
+    words = {m: _words(m.__name__) for m in candidates}
+    tiers = [lambda w: w == segment, lambda w: w[-len(segment) :] == segment, lambda w: _contains(w, segment)]
+    for named in [*(tiers if segment else []), lambda w: _contains(route_words, w)]:
+        if found := {m for m, w in words.items() if named(w)}:
+            return found
+    return set()
+
+
+def _route_models(route, sample_id: str) -> frozenset[type] | None:
+    """The models whose ids a route takes: a DRF route's viewset queryset model (an
+    empty set when that model is not an account's: no account's id is one of its
+    rows), else the models of the app the view belongs to (a page of one app shows
+    that app's objects), narrowed to the ones the route names; None when nothing
+    says (then every id is tried)."""
     try:
         url = reverse(route.name, kwargs={route.kwarg: sample_id})
     except NoReverseMatch:
@@ -56,19 +101,31 @@ def _route_models(route, sample_id: str) -> set[type] | None:
     func = resolve(url).func
     view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
     queryset = getattr(view_class, "queryset", None)
+    tenant = set(tenant_models())
     if queryset is not None:
-        return {queryset.model}
+        return frozenset({queryset.model} & tenant)
     app = apps.get_containing_app_config((view_class or func).__module__)
-    models = {m for m in tenant_models() if app is not None and m._meta.app_config is app}
-    return models or None
+    models = {m for m in tenant if app is not None and m._meta.app_config is app}
+    if not models:
+        return None
+    return frozenset(_named_models(route, url, sample_id, models) or models)
 
 
 def _ids_for(route, ids: dict[type, dict[str, str]]) -> dict[str, str]:
+    """The foreign ids to try on a route: those of its own models (one arbitrary id when
+    its objects belong to no account, to show it still answers 404 and leaks nothing),
+    every id when its models are unknown or have no row."""
     every = {label: pk for group in ids.values() for label, pk in group.items()}
-    models = _route_models(route, next(iter(every.values())))
+    models = _route_models(route, ids[Account]["Account"])
     if models is None:
         return every
-    return {label: pk for model in models for label, pk in ids.get(model, {}).items()} or every
+    if not models:
+        return dict([next(iter(ids[Account].items()))])
+    own = {label: pk for model in models for label, pk in ids.get(model, {}).items()}
+    if own:
+        return own
+    app_models = {m for m in tenant_models() if m._meta.app_config in {n._meta.app_config for n in models}}
+    return {label: pk for model in app_models for label, pk in ids.get(model, {}).items()} or every
 
 
 def _snapshot(account: Account):

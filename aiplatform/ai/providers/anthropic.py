@@ -40,13 +40,23 @@ def messages_body(request: ChatRequest, *, stream: bool) -> dict:
             rule += " It must validate against this JSON Schema: " + json.dumps(request.json_schema)
         system.append(rule)
     turns: list[dict] = []
+    images: list[list] = []  # per turn: its image blocks, put before its text (Anthropic's advice)
     for message in request.messages:
         if message.role == "system":
             continue
+        blocks = [
+            {"type": "image", "source": {"type": "base64", "media_type": i.media_type, "data": i.base64()}}
+            for i in message.images
+        ]  # fmt: skip
         if turns and turns[-1]["role"] == message.role:
             turns[-1]["content"] += "\n\n" + message.content
+            images[-1] += blocks
         else:
             turns.append({"role": message.role, "content": message.content})
+            images.append(blocks)
+    for turn, blocks in zip(turns, images, strict=True):
+        if blocks:
+            turn["content"] = [*blocks, *([{"type": "text", "text": turn["content"]}] if turn["content"] else [])]
     if not turns or turns[0]["role"] != "user":
         turns.insert(0, {"role": "user", "content": "(start)"})
     body: dict = {"model": request.model, "messages": turns, "max_tokens": request.max_tokens or request.output_limit}

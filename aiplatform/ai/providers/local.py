@@ -22,13 +22,16 @@ from django.conf import settings
 from ..errors import ProviderMisconfigured
 from .base import ChatRequest, ChatResult, EmbedRequest, EmbedResult, Provider
 from .json_instance import instance_for
-from .offline_answer import offline_answer
+from .offline_answer import offline_answer, offline_image_refusal
 
 _PIECE = re.compile(r"\S+\s*|\s+")
 
 
 def answer_text(request: ChatRequest) -> str:
     text = offline_answer(request.messages)
+    if any(m.images for m in request.messages):
+        # No vision here: say so, and read nothing into the picture (no invented reading).
+        text = offline_image_refusal(request.messages)
     if request.json_schema is not None:
         return json.dumps(instance_for(request.json_schema, text), ensure_ascii=False)
     if request.json_output:

@@ -94,3 +94,17 @@ def offline_answer(messages: list[ChatMessage] | tuple[ChatMessage, ...]) -> str
         "I was given, and none of it matches your question. An operator can enable a hosted model in the model "
         "registry."
     )
+
+
+def offline_image_refusal(messages: list[ChatMessage] | tuple[ChatMessage, ...]) -> str:
+    """What the offline model says when it is sent an image: it cannot see it."""
+    question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    if _HANGUL.search(question):
+        return (
+            "오프라인 모델입니다. 이미지를 볼 수 없어서 사진을 읽거나 풀이하지 않았습니다. "
+            "사진을 읽으려면 운영자가 모델 레지스트리에서 이미지를 읽는 호스팅 모델을 켜야 합니다."
+        )
+    return (
+        "This is the offline model. It cannot see images, so it did not read or interpret the photo. "
+        "An operator can enable a hosted vision model in the model registry to read photos."
+    )

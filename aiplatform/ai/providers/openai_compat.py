@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from ..errors import ProviderError, ProviderMisconfigured
+from ..types import ChatMessage
 from .base import ChatRequest, ChatResult, EmbedRequest, EmbedResult, Provider
 from .sse import Event
 from .transport import Endpoint, astream_events, post_json, stream_events
@@ -49,8 +50,17 @@ def _schema_name(schema: dict) -> str:
     return name or "answer"
 
 
+def message_content(message: ChatMessage) -> str | list[dict]:
+    """Text as a string (as before); a message with images as content parts, text first."""
+    if not message.images:
+        return message.content
+    parts: list[dict] = [{"type": "text", "text": message.content}] if message.content else []
+    parts += [{"type": "image_url", "image_url": {"url": image.data_url()}} for image in message.images]
+    return parts
+
+
 def chat_body(request: ChatRequest, *, stream: bool) -> dict:
-    messages = [{"role": m.role, "content": m.content} for m in request.messages]
+    messages = [{"role": m.role, "content": message_content(m)} for m in request.messages]
     body: dict = {"model": request.model, "messages": messages}
     if request.temperature is not None:
         body["temperature"] = request.temperature

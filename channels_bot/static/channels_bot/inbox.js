@@ -10,6 +10,10 @@
   var openId = inbox.dataset.conversation || "";
   var listWrap = document.getElementById("conversation-list-wrap");
   var liveState = document.getElementById("live-state");
+  // The page's translated UI strings ({% js_strings "inbox-strings" %}); English fallback.
+  var stringsNode = document.getElementById("inbox-strings");
+  var strings = stringsNode ? JSON.parse(stringsNode.textContent) : {};
+  function t(key, fallback) { return strings[key] || fallback; }
   var filters = document.getElementById("inbox-filters");
   var listTimer = null, partsTimer = null, fresh = {}, wantRead = false, wasClosed = false;
 
@@ -82,14 +86,14 @@
     }
   });
   document.addEventListener("account:open", function () {
-    if (liveState) liveState.textContent = "Live";
+    if (liveState) liveState.textContent = t("live", "Live");
     // Catch up on what happened before the socket opened (or while it was down).
     wasClosed = false;
     if (openId) scheduleParts(); else scheduleList();
   });
   document.addEventListener("account:close", function () {
     wasClosed = true;
-    if (liveState) liveState.textContent = "Reconnecting…";
+    if (liveState) liveState.textContent = t("reconnecting", "Reconnecting…");
   });
 
   var form = document.getElementById("reply-form");
@@ -116,10 +120,10 @@
       }).then(function (res) {
         if (res.ok) { text.value = ""; refreshParts(); return; }
         var error = (res.json && res.json.error) || {};
-        var prefix = error.code === "window_closed" ? "Not sent: " : "";
-        say(prefix + (error.message || "The message could not be sent. Try again."));
+        var prefix = error.code === "window_closed" ? t("not_sent", "Not sent:") + " " : "";
+        say(prefix + (error.message || t("send_failed", "The message could not be sent. Try again.")));
       }).catch(function () {
-        say("The message could not be sent: the connection dropped. Try again.");
+        say(t("connection_dropped", "The message could not be sent: the connection dropped. Try again."));
       }).then(function () { button.disabled = false; text.focus(); });
     });
   }

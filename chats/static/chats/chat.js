@@ -8,6 +8,10 @@
   var dataNode = document.getElementById("chat-data");
   if (!dataNode) return;
   var data = JSON.parse(dataNode.textContent);
+  // The page's translated UI strings ({% js_strings "chat-strings" %}); English fallback.
+  var stringsNode = document.getElementById("chat-strings");
+  var strings = stringsNode ? JSON.parse(stringsNode.textContent) : {};
+  function t(key, fallback) { return strings[key] || fallback; }
   var md = window.ChatMarkdown;
   var session = data.session;
   var list = document.getElementById("chat-messages");
@@ -34,7 +38,7 @@
     return fetch(url, options).then(function (r) {
       if (r.status === 204) return null;
       return r.json().then(function (json) {
-        if (!r.ok) throw json.error || { message: "Request failed (" + r.status + ")." };
+        if (!r.ok) throw json.error || { message: t("request_failed", "Request failed ({status}).").replace("{status}", r.status) };
         return json;
       });
     });
@@ -62,7 +66,7 @@
     if (!sessions.length) {
       var empty = document.createElement("li");
       empty.className = "muted";
-      empty.textContent = "No chats found.";
+      empty.textContent = t("no_chats", "No chats found.");
       sidebar.appendChild(empty);
     }
     sessions.forEach(function (s) {
@@ -72,7 +76,7 @@
       a.href = data.urls.page + s.id + "/";
       var title = document.createElement("span");
       title.className = "chat-list-title";
-      title.textContent = (s.is_favorite ? "★ " : "") + (s.title || "New chat");
+      title.textContent = (s.is_favorite ? "★ " : "") + (s.title || t("new_chat", "New chat"));
       var who = document.createElement("span");
       who.className = "muted";
       who.textContent = s.persona ? s.persona.name : "—";
@@ -116,9 +120,9 @@
 
   function costLine(m) {
     if (m.sender !== "bot" || m.status === "streaming") return "";
-    var parts = [m.credits + " credits"];
-    if (m.tokens_used || m.tokens_in || m.tokens_out) parts.push((m.tokens_in + m.tokens_out) + " tokens");
-    if (m.status === "stopped") parts.unshift("Stopped");
+    var parts = [t("credits", "{n} credits").replace("{n}", m.credits)];
+    if (m.tokens_used || m.tokens_in || m.tokens_out) parts.push(t("tokens", "{n} tokens").replace("{n}", m.tokens_in + m.tokens_out));
+    if (m.status === "stopped") parts.unshift(t("stopped", "Stopped"));
     return parts.join(" · ");
   }
 
@@ -130,7 +134,7 @@
     node.dataset.status = m.status;
     node.textContent = "";
     var meta = el("div", "chat-meta");
-    meta.appendChild(el("span", "chat-who", m.sender === "user" ? "You" : (session.persona ? session.persona.name : "Bot")));
+    meta.appendChild(el("span", "chat-who", m.sender === "user" ? t("you", "You") : (session.persona ? session.persona.name : t("bot", "Bot"))));
     var siblings = m.siblings || [m.id];
     if (siblings.length > 1) {
       var at = siblings.indexOf(m.id);
@@ -138,12 +142,12 @@
       var prev = el("button", "small link", "‹");
       prev.type = "button";
       prev.disabled = at <= 0;
-      prev.setAttribute("aria-label", "Previous version");
+      prev.setAttribute("aria-label", t("previous_version", "Previous version"));
       prev.addEventListener("click", function () { chooseBranch(siblings[at - 1]); });
       var next = el("button", "small link", "›");
       next.type = "button";
       next.disabled = at >= siblings.length - 1;
-      next.setAttribute("aria-label", "Next version");
+      next.setAttribute("aria-label", t("next_version", "Next version"));
       next.addEventListener("click", function () { chooseBranch(siblings[at + 1]); });
       nav.appendChild(prev);
       nav.appendChild(el("span", "", (at + 1) + "/" + siblings.length));
@@ -163,7 +167,7 @@
       m.citations.forEach(function (c) {
         var li = el("li");
         li.value = c.n || 0;
-        li.textContent = (c.title || c.source || "Passage") + (c.source && c.title ? " — " + c.source : "");
+        li.textContent = (c.title || c.source || t("passage", "Passage")) + (c.source && c.title ? " — " + c.source : "");
         cites.appendChild(li);
       });
       node.appendChild(cites);
@@ -172,18 +176,18 @@
     var cost = costLine(m);
     if (cost) foot.appendChild(el("span", "chat-cost", cost));
     if (m.status !== "streaming") {
-      var copy = el("button", "small link", "Copy");
+      var copy = el("button", "small link", t("copy", "Copy"));
       copy.type = "button";
       copy.addEventListener("click", function () { copyText(entry.text, copy); });
       foot.appendChild(copy);
       if (data.can_send && m.sender === "bot" && m.parent_id) {
-        var again = el("button", "small link", "Regenerate");
+        var again = el("button", "small link", t("regenerate", "Regenerate"));
         again.type = "button";
         again.addEventListener("click", function () { sendFrame({ type: "regenerate", message_id: m.id }); });
         foot.appendChild(again);
       }
       if (data.can_send && m.sender === "user") {
-        var edit = el("button", "small link", "Edit");
+        var edit = el("button", "small link", t("edit", "Edit"));
         edit.type = "button";
         edit.addEventListener("click", function () { startEdit(entry); });
         foot.appendChild(edit);
@@ -241,26 +245,20 @@
     streamingId = id;
     stopButton.hidden = !id;
     sendButton.disabled = !!id || !session.persona;
-    statusLine.textContent = id ? "Writing…" : "";
+    statusLine.textContent = id ? t("writing", "Writing…") : "";
   }
 
   function copyText(text, button) {
-    var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 1500); };
-    if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done); return; }
-    var area = el("textarea");
-    area.value = text;
-    document.body.appendChild(area);
-    area.select();
-    try { document.execCommand("copy"); done(); } finally { area.remove(); }
+    AIP.copy(text, button, { copied: t("copied", "Copied"), idle: t("copy", "Copy") });
   }
 
   function startEdit(entry) {
     var area = el("textarea", "chat-edit");
     area.value = entry.text;
     area.rows = 3;
-    var save = el("button", "small", "Send edit");
+    var save = el("button", "small", t("send_edit", "Send edit"));
     save.type = "button";
-    var cancel = el("button", "small link", "Cancel");
+    var cancel = el("button", "small link", t("cancel", "Cancel"));
     cancel.type = "button";
     var box = el("div", "chat-edit-box");
     box.appendChild(area);
@@ -276,7 +274,7 @@
 
   function chooseBranch(messageId) {
     call("POST", api + session.id + "/branch/", { message_id: messageId }).then(showBranch)
-      .catch(function (e) { showAlert(e.message || "Could not switch."); });
+      .catch(function (e) { showAlert(e.message || t("could_not_switch", "Could not switch.")); });
   }
 
   function reloadBranch() {
@@ -320,7 +318,7 @@
         if (f.message_id && byId[f.message_id]) {
           finish(f);
         } else if (!f.message_id) {
-          showAlert(f.message || "Something went wrong.", f.retry_after);
+          showAlert(f.message || t("something_wrong", "Something went wrong."), f.retry_after);
         }
         break;
     }
@@ -351,23 +349,20 @@
 
   // --- the socket -------------------------------------------------------------------------------
   var socket = null;
-  var retry = 500;
-  function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + data.urls.ws + session.id + "/");
-    socket.onopen = function () { retry = 500; hideAlert(); };
-    socket.onmessage = function (event) { onFrame(JSON.parse(event.data)); };
-    socket.onclose = function (event) {
-      if (event.code === 4401 || event.code === 4404) { showAlert("This chat is not available. Reload the page."); return; }
-      showAlert("Connection lost. Reconnecting…");
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 10000);
-    };
+  function connect() { // AIP.socket (js/live.js): backoff from 500 ms to 10 s
+    socket = AIP.socket(data.urls.ws + session.id + "/", {
+      first: 500, most: 10000,
+      open: function () { hideAlert(); },
+      message: onFrame,
+      close: function (state) {
+        if (state.code === 4401 || state.code === 4404) { showAlert(t("not_available", "This chat is not available. Reload the page.")); return; }
+        if (state.retryIn !== null) showAlert(t("connection_lost", "Connection lost. Reconnecting…"));
+      },
+    });
   }
   function sendFrame(frame) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) { showAlert("Not connected yet. Try again in a moment."); return false; }
+    if (!socket || !socket.send(frame)) { showAlert(t("not_connected", "Not connected yet. Try again in a moment.")); return false; }
     hideAlert();
-    socket.send(JSON.stringify(frame));
     return true;
   }
 
@@ -396,7 +391,7 @@
     }).catch(function (e) { showAlert(e.message); });
   });
   document.getElementById("chat-rename").addEventListener("click", function () {
-    var title = window.prompt("Rename this chat", session.title || "");
+    var title = window.prompt(t("rename_prompt", "Rename this chat"), session.title || "");
     if (title === null) return;
     call("PATCH", api + session.id + "/", { title: title }).then(function (s) {
       session.title = s.title;
@@ -405,7 +400,7 @@
     }).catch(function (e) { showAlert(e.message); });
   });
   document.getElementById("chat-delete").addEventListener("click", function () {
-    if (!window.confirm("Delete this chat and all its messages?")) return;
+    if (!window.confirm(t("delete_confirm", "Delete this chat and all its messages?"))) return;
     call("DELETE", api + session.id + "/").then(function () { location.href = data.urls.page; })
       .catch(function (e) { showAlert(e.message); });
   });

@@ -1,6 +1,6 @@
-// Live ingestion status on a unit's page: events on the account websocket, and a
-// poll of the unit's status.json while documents are in progress (covers a
-// dropped socket). A document that finishes reloads the page for its controls.
+// Live ingestion status on a unit's page: events on the account websocket and a
+// poll of the unit's status.json while documents are in progress (AIP.socket and
+// AIP.poll, js/live.js). A document that finishes reloads the page for its controls.
 (function () {
   var table = document.getElementById("documents");
   var drop = document.getElementById("dropzone");
@@ -41,22 +41,28 @@
     if (wasRunning && !doc.in_progress && !reloading) { reloading = true; setTimeout(function () { location.reload(); }, 400); }
   }
 
-  function poll() {
-    fetch(table.dataset.statusUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (body) {
-      if (unitStatus) { unitStatus.textContent = body.unit.status; unitStatus.className = "badge status-" + body.unit.status; }
-      body.documents.forEach(update);
-      live = body.documents.some(function (d) { return d.in_progress; });
-      if (live) setTimeout(poll, 3000);
-    }).catch(function () { setTimeout(poll, 6000); });
+  // Polls status.json while documents are in progress (covers a dropped socket), and
+  // again after the socket comes back, for what happened while it was away.
+  var poller = null;
+  function poll(first) {
+    if (poller) return;
+    poller = AIP.poll(table.dataset.statusUrl, {
+      first: first, every: 3000,
+      data: function (body) {
+        if (unitStatus) { unitStatus.textContent = body.unit.status; unitStatus.className = "badge status-" + body.unit.status; }
+        body.documents.forEach(update);
+        live = body.documents.some(function (d) { return d.in_progress; });
+        if (!live) poller = null;
+        return live;
+      },
+    });
   }
-  if (live) setTimeout(poll, 2000);
+  if (live) poll(2000);
 
-  if (window.WebSocket) {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(scheme + location.host + "/ws/account/");
-    ws.onmessage = function (msg) {
-      var frame = JSON.parse(msg.data);
+  AIP.socket("/ws/account/", {
+    open: function (state) { if (state.reconnected) poll(0); },
+    message: function (frame) {
       if (frame.type === "event" && frame.event === "knowledge.document") update(frame.data);
-    };
-  }
+    },
+  });
 })();

@@ -1,0 +1,57 @@
+"""The global search: a results page and a small JSON endpoint for the top bar's type-ahead."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView, View
+
+from accounts.tenancy.views import TenantViewMixin
+
+from .search import KINDS, MAX_QUERY_CHARS, workspace_search
+
+PAGE_LIMIT = 20  # per kind on the page
+SUGGEST_LIMIT = 3  # per kind in the type-ahead
+SUGGEST_MAX = 8
+
+
+class SearchView(TenantViewMixin, TemplateView):
+    template_name = "workspace/search.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "")[:MAX_QUERY_CHARS]
+        kind = self.request.GET.get("kind", "")
+        kind = kind if kind in KINDS else ""
+        results = workspace_search(account=self.account, user=self.request.user, query=query,
+                                   kinds=[kind] if kind else None, limit=PAGE_LIMIT)  # fmt: skip
+        base = reverse("workspace:search")
+        kinds = [
+            {"key": k.key, "label": k.label, "count": results.counts.get(k.key, 0),
+             "url": f"{base}?{urlencode({'q': query, 'kind': k.key})}", "active": k.key == kind}
+            for k in KINDS.values()
+        ]  # fmt: skip
+        return super().get_context_data(
+            search_query=query, results=results, kind=kind, kinds=kinds, limit=PAGE_LIMIT,
+            all_url=f"{base}?{urlencode({'q': query})}", **kwargs,
+        )  # fmt: skip
+
+
+class SearchSuggestView(TenantViewMixin, View):
+    """GET ?q=… → {"query", "results": [{kind, kind_label, title, url}], "search_url", …}."""
+
+    def get(self, request):
+        query = request.GET.get("q", "")[:MAX_QUERY_CHARS]
+        results = workspace_search(account=self.account, user=request.user, query=query, limit=SUGGEST_LIMIT)
+        hits = [
+            {"kind": h.kind, "kind_label": h.kind_label, "title": h.title, "url": h.url}
+            for h in results.hits[:SUGGEST_MAX]
+        ]
+        return JsonResponse({
+            "query": query,
+            "results": hits,
+            "search_url": f"{reverse('workspace:search')}?{urlencode({'q': query})}",
+            "all_text": _("All results for “%(query)s”") % {"query": query},
+            "empty_text": _("Nothing in this account matches."),
+        })  # fmt: skip
