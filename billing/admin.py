@@ -334,7 +334,7 @@ class ReservationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "account", "amount", "status", "type", "reference", "expires_at", "closed_at",
                     "transaction"]  # fmt: skip
     list_filter = ["status", "type", "expires_at"]
-    search_fields = ["account__name", "account__id", "id", "reference_id", "reference_type"]
+    search_fields = ["account__name", "=account__id", "=id", "reference_id", "reference_type"]  # ids whole
     list_select_related = ["account", "transaction"]
     date_hierarchy = "created_at"
     fields = ["account", "amount", "status", "type", "actor", "reference_type", "reference_id", "created_at",

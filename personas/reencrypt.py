@@ -31,11 +31,17 @@ from .models import Persona
 
 @dataclass(frozen=True)
 class EncryptedColumns:
-    """A table's MultiFernet-encrypted text columns (nullable or not) keyed by a uuid `id`."""
+    """A table's MultiFernet-encrypted text columns (nullable or not) keyed by a uuid `id`;
+    `array_columns` are text[] columns holding one token per element."""
 
     table: str
     columns: tuple[str, ...]
     reason: str  # the rls_bypass reason: these runs read every account's rows
+    array_columns: tuple[str, ...] = ()
+
+    @property
+    def every_column(self) -> tuple[str, ...]:
+        return self.columns + self.array_columns
 
 
 @dataclass
@@ -54,7 +60,7 @@ def _quoted(name: str) -> str:
 
 def _read_batch(target: EncryptedColumns, after: str | None, size: int) -> list[tuple]:
     # Raw SQL: the model field would decrypt; here we want the stored tokens.
-    sql = f"SELECT id::text, {', '.join(map(_quoted, target.columns))} FROM {_quoted(target.table)}"
+    sql = f"SELECT id::text, {', '.join(map(_quoted, target.every_column))} FROM {_quoted(target.table)}"
     params: list = []
     if after:
         sql += " WHERE id > %s::uuid"
@@ -66,30 +72,38 @@ def _read_batch(target: EncryptedColumns, after: str | None, size: int) -> list[
         return cur.fetchall()
 
 
-def _write(target: EncryptedColumns, column: str, pk: str, old: str, new: str) -> None:
+def _write(target: EncryptedColumns, column: str, pk: str, old: str | list[str], new: str | list[str]) -> None:
     # Only if unchanged meanwhile: a concurrent save already wrote under the primary key.
     table, col = _quoted(target.table), _quoted(column)
     with connection.cursor() as cur:
         cur.execute(f"UPDATE {table} SET {col} = %s WHERE id = %s::uuid AND {col} = %s", [new, pk, old])
 
 
+def _rotate_column(value: str | list[str]) -> tuple[str | list[str], int]:
+    """The column's value under the primary key and how many tokens that changed.
+    An array rotates whole or not at all: PromptDecryptionError when no key opens an element."""
+    tokens = value if isinstance(value, list) else [value]
+    new = [token if crypto.is_current(token) else crypto.rotate(token) for token in tokens]
+    changed = sum(a != b for a, b in zip(tokens, new, strict=True))
+    return (new if isinstance(value, list) else new[0]), changed
+
+
 def _rotate_batch(rows: list[tuple], report: ReencryptReport, dry_run: bool, target: EncryptedColumns) -> None:
-    for pk, *tokens in rows:
+    columns = target.every_column
+    for pk, *values in rows:
         report.scanned += 1
-        for column, token in zip(target.columns, tokens, strict=True):
-            if token is None:
-                continue
-            if crypto.is_current(token):
-                report.current += 1
+        for column, value in zip(columns, values, strict=True):
+            if not value:  # NULL, or an empty array
                 continue
             try:
-                new = crypto.rotate(token)
+                new, changed = _rotate_column(value)
             except crypto.PromptDecryptionError:
-                report.failed_ids.append(pk if len(target.columns) == 1 else f"{pk} {column}")
+                report.failed_ids.append(pk if len(columns) == 1 else f"{pk} {column}")
                 continue
-            if not dry_run:
-                _write(target, column, pk, token, new)
-            report.rotated += 1
+            report.rotated += changed
+            report.current += (len(value) if isinstance(value, list) else 1) - changed
+            if changed and not dry_run:
+                _write(target, column, pk, value, new)
 
 
 class Checkpoint:

@@ -8,6 +8,7 @@ and turns it upright. Files go through Django's default storage (MEDIA_ROOT
 or the S3 bucket, as knowledge documents do) under a random name; the result
 records the paths (`input_files`, encrypted at rest; `result_files`). Nobody
 sees a path: pages and the API give member-only download URLs by position.
+When a result is deleted (it expires after 12 months) its files are deleted too.
 """
 
 from __future__ import annotations
@@ -176,6 +177,17 @@ def files_delete(paths: Iterable[str]) -> None:
             default_storage.delete(path)
         except Exception:  # a storage hiccup must not hide the error being handled
             log.warning("could not delete %s from storage", path, exc_info=True)
+
+
+def result_files_forget(sender, instance, **kwargs) -> None:
+    """post_delete of ServiceResult: its photos and images leave storage once the
+    deletion commits (expiry, the admin, an account's cascade; a rolled-back
+    delete keeps them). Connected in TemplatesConfig.ready."""
+    from django.db import transaction
+
+    paths = [*instance.input_files, *instance.result_files]
+    if paths:
+        transaction.on_commit(lambda: files_delete(paths))
 
 
 def media_type_of(path: str) -> str:

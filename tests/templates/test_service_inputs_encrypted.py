@@ -138,3 +138,53 @@ def test_the_migration_encrypts_inputs_stored_in_plaintext_before_it(tenants):
     # then the row is a token that reads back as the inputs
     assert _stored(result.pk).startswith("gAAAAA")
     assert _read(result) == INPUTS
+
+
+def _stored_files(pk) -> list[str]:
+    with rls_bypass("test: the stored tokens"), connection.cursor() as cur:
+        cur.execute("SELECT input_files FROM templates_serviceresult WHERE id = %s", [pk])
+        return cur.fetchone()[0]
+
+
+def test_the_photo_paths_rotate_with_the_inputs(tenants, settings, tmp_path):
+    # given a result with two photo paths under the old key
+    settings.PERSONA_ENCRYPTION_KEYS = [OLD_KEY]
+    paths = ["service-inputs/a/1.png", "service-inputs/a/2.png"]
+    with account_context(tenants.a.id):
+        result = ServiceResultFactory(account=tenants.a, user=tenants.alice, input_data=INPUTS, input_files=paths)
+    before = _stored_files(result.pk)
+
+    # when the new key is put first and the command runs
+    settings.PERSONA_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
+    output = _reencrypt(tmp_path)
+
+    # then the input and both paths were re-encrypted, and the new key alone reads them
+    assert "1 results scanned, re-encrypted 3, 0 already under the primary key, 0 failed." in output
+    after = _stored_files(result.pk)
+    assert len(after) == 2 and not set(after) & set(before)
+    settings.PERSONA_ENCRYPTION_KEYS = [NEW_KEY]
+    with account_context(tenants.a.id):
+        assert ServiceResult.objects.get(pk=result.pk).input_files == paths
+
+
+def test_a_photo_path_no_key_opens_leaves_the_whole_array_alone(tenants, settings, tmp_path):
+    from personas import crypto
+
+    # given one path under a key that is then removed, and one under the new key
+    settings.PERSONA_ENCRYPTION_KEYS = [OLD_KEY]
+    lost = crypto.encrypt("service-inputs/a/lost.png")
+    settings.PERSONA_ENCRYPTION_KEYS = [NEW_KEY]
+    with account_context(tenants.a.id):
+        result = ServiceResultFactory(account=tenants.a, user=tenants.alice, input_data=INPUTS)
+    with rls_bypass("test: a path under a removed key"), connection.cursor() as cur:
+        cur.execute(
+            "UPDATE templates_serviceresult SET input_files = %s WHERE id = %s",
+            [[crypto.encrypt("service-inputs/a/ok.png"), lost], result.pk],
+        )
+    before = _stored_files(result.pk)
+
+    # when the command runs, then it names the result's column and writes nothing to it
+    with pytest.raises(CommandError) as err:
+        _reencrypt(tmp_path)
+    assert f"{result.pk} input_files" in str(err.value)
+    assert _stored_files(result.pk) == before

@@ -1,5 +1,5 @@
-"""Re-encrypt every stored service input (ServiceResult.input_data, personal data)
-under the first key of PERSONA_ENCRYPTION_KEYS: the rotation step of
+"""Re-encrypt every stored service input (ServiceResult.input_data and the photo
+paths of input_files, personal data) under the first key of PERSONA_ENCRYPTION_KEYS: the rotation step of
 templates/models/fields.py.
 
 The run of `persona_reencrypt` and `channel_tokens_reencrypt` (personas/reencrypt.py): rows in id order,
@@ -26,6 +26,7 @@ def service_inputs_reencrypt(**options) -> ReencryptReport:
         ServiceResult._meta.db_table,
         ("input_data",),
         "service_inputs_reencrypt: rotate service inputs to the primary key",
+        array_columns=("input_files",),
     )
     return reencrypt(target, **options)
 
