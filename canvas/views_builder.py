@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
@@ -210,17 +211,23 @@ class GenerationEventsView(_BuilderView):
 
 class ExportView(_BuilderView):
     def get(self, request, pk):
-        from django.http import HttpResponse
-
         campaign = self.campaign(pk)
         response = HttpResponse(editor.export_zip(campaign), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{campaign.slug}.zip"'
         return response
 
 
+@csrf_exempt
 @xframe_options_exempt
 def hosted_view(request, slug=None, domain=None):
-    """A launched campaign's page, public (no sign-in), with the tracker."""
+    """A launched campaign's page, public (no sign-in), with the tracker. A form of
+    the page posted back to it (method="post", no action) is answered with the page
+    again (303): its lead went to /t/f/ from the tracker, not here, and a public
+    page has no session to hold a CSRF token."""
+    if request.method == "POST":
+        response = HttpResponse(status=303)
+        response["Location"] = request.path
+        return response
     found = hosting.hosted_page(slug=slug) if slug else hosting.hosted_page(domain=(domain or "").split(":")[0])
     if found is None:
         raise Http404(_("There is no live page here."))

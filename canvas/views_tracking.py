@@ -6,6 +6,7 @@ Public, under /t/ (canvas/tracking/urls.py), CSRF-exempt, no session needed:
                   (malformed, oversized, bot, unknown campaign); 429 for a flood
                   from one address; never a 500 (an unexpected error is logged
                   and answered 202: a tracker cannot do anything with it);
+- POST /t/f/      a hosted form's lead (canvas/tracking/leads.py), by the same rules;
 - GET  /t/o/<token>/  the email open pixel (a GIF whatever the token says);
 - GET  /t/l/<token>/  the email click redirect (302 to the signed URL; 404 for a
                   token that is not ours, so it is no open redirect).
@@ -32,8 +33,9 @@ from aiplatform.charts import Series, bar_chart, line_chart
 from aiplatform.errors import InvalidInput, NotFound
 
 from .tracking import analytics
-from .tracking.collect import Outcome, Visit, email_event_collect, page_event_collect
+from .tracking.collect import Visit, email_event_collect, page_event_collect
 from .tracking.email import PIXEL, read_token
+from .tracking.leads import lead_collect
 
 log = logging.getLogger("canvas.tracking")
 
@@ -61,33 +63,45 @@ def _accepted() -> HttpResponse:
     return response
 
 
-@csrf_exempt
-def collect(request: HttpRequest) -> HttpResponse:
+def _public_post(request: HttpRequest, handle, *, what: str) -> HttpResponse:
+    """The collector's rules for a public POST endpoint of the tracker: CORS
+    preflight, POST only, the body capped, 202 whatever `handle(body=, visit=)`
+    decided, 429 for a flood, and an unexpected error logged and answered 202."""
     if request.method == "OPTIONS":
         response = HttpResponse(status=204)
         for key, value in CORS.items():
             response[key] = value
         return response
     if request.method != "POST":
-        response = JsonResponse(error_body("method_not_allowed", "Send events with POST."), status=405)
+        response = JsonResponse(error_body("method_not_allowed", f"Send {what} with POST."), status=405)
         response["Allow"] = "POST, OPTIONS"
         return response
-    visit = Visit.from_request(request)
     try:
         body = _read_capped(request, settings.TRACKING_MAX_BODY_BYTES)
-        outcome = page_event_collect(body=body, visit=visit)
+        outcome = handle(body=body, visit=Visit.from_request(request))
     except Exception:  # Redis down, a bug: the event is lost, the page is not told
-        log.exception("tracking: event dropped on an error")
+        log.exception("tracking: %s dropped on an error", what)
         return _accepted()
-    if outcome is Outcome.RATE_LIMITED:
-        response = JsonResponse(error_body("rate_limited", "Too many events from this address; slow down."), status=429)
+    if outcome == "rate_limited":
+        response = JsonResponse(error_body("rate_limited", f"Too many {what} from this address; slow down."),
+                                status=429)  # fmt: skip
         response["Retry-After"] = "60"
         for key, value in CORS.items():
             response[key] = value
         return response
-    if outcome is not Outcome.ACCEPTED:
-        log.debug("tracking: event dropped (%s)", outcome)
+    log.debug("tracking: %s %s", what, outcome)
     return _accepted()
+
+
+@csrf_exempt
+def collect(request: HttpRequest) -> HttpResponse:
+    return _public_post(request, page_event_collect, what="events")
+
+
+@csrf_exempt
+def lead(request: HttpRequest) -> HttpResponse:
+    """A hosted form's lead, passed on to the account's lead-taking integrations."""
+    return _public_post(request, lead_collect, what="leads")
 
 
 def _email_event(request: HttpRequest, token: str, kind: str):

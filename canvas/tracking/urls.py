@@ -9,6 +9,7 @@ app_name = "tracking"
 
 urlpatterns = [
     path("e/", views.collect, name="collect"),
+    path("f/", views.lead, name="lead"),
     path("o/<str:token>/", views.email_open, name="email_open"),
     path("l/<str:token>/", views.email_click, name="email_click"),
 ]

@@ -8,7 +8,9 @@
  *     (elements with data-component-id);
  *   - a click on any element marked data-track="name" (properties from
  *     data-track-prop-<key>="value");
- *   - a form_submit for every form submitted (name from data-track, name or id);
+ *   - a form_submit for every form submitted (name from data-track, name or id),
+ *     and, when the form has a filled email field, the lead (its fields but
+ *     passwords, card numbers and hidden ones) to data-leads (default /t/f/);
  *   - a conversion for a click or submit on an element marked
  *     data-track-conversion="type" (value from data-track-value, currency from
  *     data-track-currency), or from the API:
@@ -26,6 +28,8 @@
   if (!script) return;
   var campaign = script.getAttribute("data-campaign");
   var api = script.getAttribute("data-api") || new URL("/t/e/", script.src).href;
+  var leads = script.getAttribute("data-leads") || api.replace(/e\/?$/, "f/");
+  var SECRET = /pass|card|cc[-_]?num|cvv|cvc|iban|ssn|secret|token|csrf/i;
   var allowAutomation = script.hasAttribute("data-allow-webdriver");
   var w = window, doc = document, loc = w.location;
   var CLICK_IDS = ["gclid", "fbclid", "msclkid", "ttclid", "li_fat_id", "twclid"];
@@ -51,6 +55,17 @@
   }
   var attr = attribution();
 
+  function post(url, body) {
+    try {
+      if (w.fetch) {
+        w.fetch(url, {method: "POST", body: body, keepalive: true, credentials: "omit",
+                      headers: {"Content-Type": "text/plain"}}).catch(function () {});
+      } else if (w.navigator.sendBeacon) {
+        w.navigator.sendBeacon(url, new Blob([body], {type: "text/plain"}));
+      }
+    } catch (e) { /* a tracker never breaks the page */ }
+  }
+
   function send(payload) {
     if (skip) return;
     payload.c = campaign;
@@ -59,15 +74,21 @@
     payload.w = w.innerWidth || undefined;
     payload.utm = attr.utm;
     payload.ck = attr.ck;
-    var body = JSON.stringify(payload);
-    try {
-      if (w.fetch) {
-        w.fetch(api, {method: "POST", body: body, keepalive: true, credentials: "omit",
-                      headers: {"Content-Type": "text/plain"}}).catch(function () {});
-      } else if (w.navigator.sendBeacon) {
-        w.navigator.sendBeacon(api, new Blob([body], {type: "text/plain"}));
-      }
-    } catch (e) { /* a tracker never breaks the page */ }
+    post(api, JSON.stringify(payload));
+  }
+
+  // A form with a filled email field is a lead: its fields go to the account's
+  // integrations (never password, card or hidden fields).
+  function lead(form, name) {
+    var fields = {}, email = false, n = 0;
+    for (var i = 0; i < form.elements.length && n < MAX_PROPS; i++) {
+      var el = form.elements[i], key = el.name || el.id, type = (el.type || "").toLowerCase();
+      if (!key || !el.value || SECRET.test(key) || /^(password|hidden|file|submit|button)$/.test(type)) continue;
+      if ((type === "checkbox" || type === "radio") && !el.checked) continue;
+      fields[key.slice(0, 64)] = String(el.value).slice(0, 500); n++;
+      if ((type === "email" || /e-?mail/i.test(key)) && el.value.indexOf("@") > 0) email = true;
+    }
+    if (email) post(leads, JSON.stringify({c: campaign, n: name, f: fields}));
   }
 
   function componentOf(el) {
@@ -124,6 +145,7 @@
     if (!form || form.tagName !== "FORM") return;
     var name = form.getAttribute("data-track") || form.getAttribute("name") || form.id || "form";
     send({t: "form_submit", n: name.slice(0, 120), cp: componentOf(form), p: props(form)});
+    if (!skip) lead(form, name.slice(0, 50));
     conversionFrom(form);
   }, true);
 

@@ -1,6 +1,6 @@
 """tracker.js in Chromium: a page view with the page's components, a click on a
 marked button, a form submit that is a conversion (sent with keepalive as the page
-navigates away) and a conversion from the JS API, all as text/plain posts answered
+navigates away, and whose email field makes it a lead) and a conversion from the JS API, all as text/plain posts answered
 202 and written by the batch writer; a browser driven by automation is skipped
 unless the tag allows it. No ORM while the browser is open (see `chromium()`)."""
 
@@ -40,12 +40,13 @@ def page_url(launched, live_server, settings):
 
 
 def test_views_clicks_submits_and_conversions_reach_the_tables(launched, page_url):
-    requests = []
+    requests, leads = [], []
     with chromium() as browser:
         context = browser.new_context(user_agent=BROWSER_UA)  # headless Chromium's own agent is a bot's
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         page.on("request", lambda r: requests.append(r) if "/t/e/" in r.url else None)
+        page.on("request", lambda r: leads.append(json.loads(r.post_data)) if "/t/f/" in r.url else None)
         with page.expect_response(_tracked("view")) as view:
             page.goto(page_url)
         with page.expect_response(_tracked("click")) as click:
@@ -65,6 +66,8 @@ def test_views_clicks_submits_and_conversions_reach_the_tables(launched, page_ur
     assert {content_type for content_type, _ in sent} == {"text/plain"}
     kinds = sorted(body["t"] for _, body in sent)
     assert kinds == ["click", "conversion", "conversion", "form_submit", "view"]
+    # the form held an email address: its fields went to the lead endpoint too
+    assert leads == [{"c": launched.id, "n": "signup", "f": {"email": "a@b.example"}}]
     first_view = next(body for _, body in sent if body["t"] == "view")
     assert first_view["cs"] == [str(launched.hero.pk), str(launched.form.pk)]
 
