@@ -11,6 +11,7 @@ routes = [
     ("projects", api.ProjectViewSet, "canvas-project"),
     ("project-collaborators", api.CollaboratorViewSet, "project-collaborator"),
     ("jobs", api_jobs.JobViewSet, "canvas-job"),
+    ("builder-jobs", api_jobs.BuilderJobViewSet, "builder-job"),
     ("content-pieces", api_content.ContentPieceViewSet, "content-piece"),
     ("content-annotations", api_content.AnnotationViewSet, "content-annotation"),
     ("generated-scripts", api_content.ScriptViewSet, "generated-script"),

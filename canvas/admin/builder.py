@@ -1,6 +1,8 @@
 """Admin of the web builder: campaigns (with their components inline),
-components, AI generations with tokens, cost and credits, and the builder job
-queue. Status changes go through the campaign service (the status machine)."""
+components, AI generations with tokens, cost and credits, the builder job
+queue (retry and cancel through the queue's services), and the tracker's events
+and conversions (read only). Status changes go through the campaign service (the
+status machine)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,18 @@ from django.contrib import admin, messages
 from django.db.models import Sum
 
 from aiplatform.errors import ServiceError
-from canvas.models import AIGeneration, Campaign, CampaignComponent, CampaignPage, CampaignStatus
+from canvas.models import (
+    AIGeneration,
+    BuilderJob,
+    Campaign,
+    CampaignComponent,
+    CampaignEvent,
+    CampaignPage,
+    CampaignStatus,
+    Conversion,
+)
+
+from .queue import JobActionsMixin
 
 
 class ComponentInline(admin.TabularInline):
@@ -99,3 +112,44 @@ class AIGenerationAdmin(admin.ModelAdmin):
             f"AI generations: ${totals['cost'] or 0:.4f} provider cost, {totals['credits'] or 0:.2f} credits"
         )
         return response
+
+
+@admin.register(BuilderJob)
+class BuilderJobAdmin(JobActionsMixin, admin.ModelAdmin):
+    job_store = "builder"
+    list_display = ["job_type", "account", "status", "progress", "priority", "attempts", "max_attempts",
+                    "scheduled_at", "error_message"]  # fmt: skip
+    list_filter = ["job_type", "status"]
+    search_fields = ["account__name", "task_id"]
+    list_select_related = ["account"]
+    readonly_fields = [f.name for f in BuilderJob._meta.fields]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Rows the tracker's writer owns: operators look, never change. The tables
+    grow by the million, so the list does not count them all."""
+
+    show_full_result_count = False
+    list_select_related = ["account", "campaign"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CampaignEvent)
+class CampaignEventAdmin(_ReadOnly):
+    list_display = ["created_at", "event_type", "campaign", "account", "component", "utm_source", "country"]
+    list_filter = ["event_type"]
+    search_fields = ["=campaign__id", "=session_id"]
+    raw_id_fields = ["campaign", "component"]
+
+
+@admin.register(Conversion)
+class ConversionAdmin(_ReadOnly):
+    list_display = ["created_at", "conversion_type", "value", "currency", "campaign", "account", "source", "medium"]
+    list_filter = ["conversion_type", "currency"]
+    search_fields = ["=campaign__id", "campaign__name"]
+    raw_id_fields = ["campaign", "component", "event"]

@@ -5,11 +5,11 @@ generation.py."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from accounts.tenancy.context import account_context
-from aiplatform.errors import ServiceError
 from canvas.models import ContentAnalysis, ContentPiece, GeneratedScript, ProcessingJob
+
+from .queue import JobActionsMixin
 
 
 @admin.register(ContentPiece)
@@ -38,7 +38,7 @@ class GeneratedScriptAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcessingJob)
-class ProcessingJobAdmin(admin.ModelAdmin):
+class ProcessingJobAdmin(JobActionsMixin, admin.ModelAdmin):
     list_display = [
         "job_type", "account", "status", "progress", "priority", "attempts", "max_attempts", "scheduled_at",
         "error_message",
@@ -50,35 +50,3 @@ class ProcessingJobAdmin(admin.ModelAdmin):
         "account", "user", "job_type", "job_data", "status", "attempts", "started_at", "completed_at",
         "error_message", "estimated_credits", "actual_credits", "task_id", "progress", "created_at", "updated_at",
     ]  # fmt: skip
-
-    actions = ["retry_jobs", "cancel_jobs"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def _each(self, request, queryset, service, verb: str) -> None:
-        done, refused = 0, []
-        for job in queryset.select_related("account"):
-            try:
-                with account_context(job.account_id):
-                    service(job=job, actor=request.user)
-            except ServiceError as exc:
-                refused.append(f"{job.pk}: {exc.message}")
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{verb} {done} job(s).", messages.SUCCESS)
-        for line in refused[:10]:
-            self.message_user(request, line, messages.WARNING)
-
-    @admin.action(description="Retry the selected jobs (failed or cancelled; holds credits again)")
-    def retry_jobs(self, request, queryset):
-        from canvas.services.queue import job_retry
-
-        self._each(request, queryset, job_retry, "Queued again")
-
-    @admin.action(description="Cancel the selected jobs (waiting or running; releases their credits)")
-    def cancel_jobs(self, request, queryset):
-        from canvas.services.queue import job_cancel
-
-        self._each(request, queryset, job_cancel, "Cancelled")

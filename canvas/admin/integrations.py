@@ -46,3 +46,18 @@ class PlatformAnalysisAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(CampaignPublication)
+class CampaignPublicationAdmin(admin.ModelAdmin):
+    """Where each campaign went and how it went (re-publishing is the user's,
+    from the campaign page, so it runs with their integration and credits)."""
+
+    list_display = ["campaign", "integration", "account", "target", "status", "external_url", "last_published_at"]
+    list_filter = ["status", "target", "integration__platform_type"]
+    search_fields = ["campaign__name", "external_id", "account__name"]
+    list_select_related = ["campaign", "integration", "account"]
+    readonly_fields = [f.name for f in CampaignPublication._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
