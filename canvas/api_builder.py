@@ -6,8 +6,11 @@
   POST `generate/` `{prompt, reference_images?}` (202; 402 short of credits,
   403 AI shut off, 409 monthly generations), GET/PUT `page/` (the editor's
   project, autosave), GET `export/` (zip).
-- `campaign-components`: read (`campaign`, `current`); POST `regenerate/`
-  `{instruction}` makes a new version (202).
+- `campaign-components`: read (`campaign`, `current`); create (at the end of
+  the page), PATCH (a new current version; 409 `component_not_current` for an
+  earlier one), DELETE (every version); POST `reorder/` `{campaign, order}`;
+  POST `regenerate/` `{instruction}` makes a new version (202). An archived
+  campaign answers 409 `campaign_archived`; viewers only read.
 - `campaign-generations`: read (with cost and tokens); POST `feedback/`
   `{rating?, feedback?, accepted?}`. Live frames: `events_url` (SSE).
 A foreign id answers 404.
@@ -27,7 +30,7 @@ from canvas.models import AIGeneration, Campaign, CampaignComponent
 
 from . import serializers_builder as s
 from .services.builder import campaigns as svc
-from .services.builder import editor, generation
+from .services.builder import components, editor, generation
 
 _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
@@ -114,7 +117,8 @@ class CampaignViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         return response
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[_ID]))
+@extend_schema_view(retrieve=extend_schema(parameters=[_ID]), partial_update=extend_schema(parameters=[_ID]),
+                    destroy=extend_schema(parameters=[_ID]))  # fmt: skip
 class ComponentViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Campaign components in page order (all versions; `current=true` for the page's)."""
 
@@ -133,6 +137,33 @@ class ComponentViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(parameters=[s.ComponentQuerySerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.ComponentCreateSerializer, responses={201: s.CampaignComponentSerializer})
+    def create(self, request):
+        data = _valid(s.ComponentCreateSerializer, request.data)
+        campaign = svc.campaign_for_account(self.account, data.pop("campaign"))
+        component = components.component_create(campaign=campaign, actor=self.membership, data=data)
+        return Response(s.CampaignComponentSerializer(component).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ComponentUpdateSerializer, responses={200: s.CampaignComponentSerializer})
+    def partial_update(self, request, pk=None):
+        component = self.get_object()
+        data = _valid(s.ComponentUpdateSerializer, request.data)
+        new = components.component_update(component=component, actor=self.membership, data=data)
+        return Response(s.CampaignComponentSerializer(new).data)
+
+    def destroy(self, request, pk=None):
+        components.component_delete(component=self.get_object(), actor=self.membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.ComponentOrderSerializer, responses={200: s.CampaignComponentSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def reorder(self, request):
+        data = _valid(s.ComponentOrderSerializer, request.data)
+        campaign = svc.campaign_for_account(self.account, data["campaign"])
+        ordered = components.components_reorder(campaign=campaign, actor=self.membership,
+                                                order=[str(i) for i in data["order"]])  # fmt: skip
+        return Response(s.CampaignComponentSerializer(ordered, many=True).data)
 
     @extend_schema(parameters=[_ID], request=s.RegenerateSerializer, responses={202: s.GenerationSerializer})
     @action(detail=True, methods=["post"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from canvas.models import AIGeneration, Campaign, CampaignComponent, CampaignStatus, CampaignType
+from canvas.models import AIGeneration, Campaign, CampaignComponent, CampaignStatus, CampaignType, ComponentType
+
+from .services.builder import components
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -93,6 +95,36 @@ class CampaignComponentSerializer(serializers.ModelSerializer):
             "version", "parent_component", "is_current", "sort_order", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class _ComponentFields(serializers.Serializer):
+    component_type = serializers.ChoiceField(choices=ComponentType.choices, required=False)
+    code = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=components.CODE_MAX_CHARS,
+        help_text="HTML (sanitised when stored).",
+    )  # fmt: skip
+    css_styles = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                       max_length=components.CODE_MAX_CHARS)  # fmt: skip
+    props = serializers.DictField(required=False)
+    export_formats = serializers.ListField(child=serializers.ChoiceField(choices=components.EXPORT_FORMATS),
+                                           required=False, max_length=len(components.EXPORT_FORMATS))  # fmt: skip
+
+
+class ComponentCreateSerializer(_ComponentFields):
+    campaign = serializers.UUIDField()
+    name = serializers.CharField(max_length=255)
+
+
+class ComponentUpdateSerializer(_ComponentFields):
+    name = serializers.CharField(max_length=255, required=False)
+
+
+class ComponentOrderSerializer(serializers.Serializer):
+    campaign = serializers.UUIDField()
+    order = serializers.ListField(
+        child=serializers.UUIDField(), max_length=500,
+        help_text="Every current component of the campaign, once, in the new order.",
+    )  # fmt: skip
 
 
 class ComponentQuerySerializer(serializers.Serializer):
