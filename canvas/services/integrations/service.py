@@ -45,6 +45,7 @@ from canvas.models import (
     PublicationStatus,
     SyncStatus,
 )
+from canvas.tracking.email import email_html_instrument
 
 from . import adapter_for, flag_of
 from .base import Failure, IntegrationError, Lead, PagePayload, Session
@@ -350,7 +351,9 @@ def publish_run(*, account_id, publication_id, path: str = "") -> CampaignPublic
             result = adapter.point_redirect(session, path=path or f"/{campaign.slug}", target=page.hosted_url,
                                             external_id=publication.external_id)  # fmt: skip
         elif publication.target == "email_template":
-            result = adapter.push_email_template(session, title=page.title, html=page.html,
+            # opens and clicks of the sent emails count for the campaign (signed pixel and redirect)
+            html = email_html_instrument(page.html, base_url=settings.SITE_URL, campaign_id=str(campaign.pk))
+            result = adapter.push_email_template(session, title=page.title, html=html,
                                                  external_id=publication.external_id)  # fmt: skip
         else:
             result = adapter.publish_page(session, page)

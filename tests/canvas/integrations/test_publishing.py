@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -16,6 +17,7 @@ from canvas.models import BuilderJob, CampaignPublication, PlatformIntegration
 from canvas.services.integrations import service as svc
 from canvas.services.integrations.service import IntegrationRefused
 from canvas.services.integrations.webhook import signature
+from canvas.tracking.email import read_token
 from tests.support import fake_publishers as fp
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +205,12 @@ def test_ghl_email_template_is_created_then_filled(tenants, fake, campaign, run_
     create, data = fake.calls("ghl.email_create")[0].json, fake.calls("ghl.email_data")[0].json
     assert create["type"] == "html" and create["locationId"] == fp.GHL_LOCATION_ID
     assert data["templateId"] == publication.external_id and data["editorType"] == "html"
-    assert "Spring sale" in fake.ghl_templates[publication.external_id]["html"]
+    html = fake.ghl_templates[publication.external_id]["html"]
+    assert "Spring sale" in html
+    # the emails sent from it report opens to the campaign
+    pixel = re.search(r'<img src="(https://builder\.example/t/o/[^"]+/)"', html)
+    assert pixel, html
+    assert read_token(pixel.group(1).rstrip("/").rsplit("/", 1)[1]).campaign_id == str(campaign.pk)
 
 
 def test_simvoly_pushes_contacts_and_keeps_an_embed_for_pages(tenants, fake, campaign, run_jobs):
