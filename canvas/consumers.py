@@ -307,7 +307,7 @@ class CanvasConsumer(AsyncJsonWebsocketConsumer):
         try:
             content = await self.decode_json(text_data) if text_data is not None else None
         except ValueError:
-            await self.send_json(error_frame(InvalidInput("Frames are JSON text.", code="bad_frame")))
+            await self.send_json(error_frame(InvalidInput(gettext("Frames are JSON text."), code="bad_frame")))
             return
         await self.receive_json(content)
 

@@ -171,7 +171,7 @@ class CollaboratorAddView(_CanvasView):
                 user=request.POST.get("user") or None,
                 permission_level=request.POST.get("permission_level", ProjectPermission.EDITOR),
             ),  # fmt: skip
-            "Collaborator added.",
+            _("Collaborator added."),
         )
         return redirect("canvas:project", pk=project.pk)
 
@@ -186,7 +186,7 @@ class CollaboratorChangeView(_CanvasView):
                 actor=self.membership,
                 permission_level=request.POST.get("permission_level", ""),
             ),  # fmt: skip
-            "Permission changed.",
+            _("Permission changed."),
         )
         return redirect("canvas:project", pk=collaborator.project_id)
 

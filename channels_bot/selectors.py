@@ -13,6 +13,7 @@ from uuid import UUID
 
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from aiplatform.errors import NotFound
@@ -36,13 +37,13 @@ def _uuid(value: Any, what: str) -> UUID:
     try:
         return value if isinstance(value, UUID) else UUID(str(value))
     except (ValueError, TypeError, AttributeError):
-        raise NotFound(f"There is no such {what}.")
+        raise NotFound(gettext("There is no such %(what)s.") % {"what": what})
 
 
 def _one(queryset: QuerySet, pk: Any, what: str):
     found = queryset.filter(pk=_uuid(pk, what)).first()
     if found is None:
-        raise NotFound(f"There is no such {what}.")
+        raise NotFound(gettext("There is no such %(what)s.") % {"what": what})
     return found
 
 

@@ -3,6 +3,7 @@ input serializers per write. No serializer ever exposes a channel's tokens."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from .models import ConnectedChannel, Conversation, ConversationMessage, Customer, Order, Product
@@ -51,7 +52,7 @@ class ChannelUpdateSerializer(serializers.Serializer):
 
     def validate_channel_name(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("A channel needs a name.")
+            raise serializers.ValidationError(gettext("A channel needs a name."))
         return value.strip()
 
 

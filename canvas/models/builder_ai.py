@@ -50,7 +50,7 @@ class AIGeneration(TenantModel):
     )
     generation_type = models.CharField(max_length=50, choices=GenerationType.choices)
     prompt_text = models.TextField()
-    instruction = models.TextField(blank=True, help_text="For a regenerated component: what to change.")
+    instruction = models.TextField(blank=True, help_text=_("For a regenerated component: what to change."))
     reference_images = ArrayField(models.TextField(), default=list, blank=True)
     model_used = models.CharField(max_length=100, blank=True)
     prompt_tokens = models.PositiveIntegerField(default=0)

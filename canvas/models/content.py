@@ -46,7 +46,7 @@ class ContentPiece(BoardNode, TenantModel):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    source_url = models.TextField(help_text="The post's URL, or where an upload was stored.")
+    source_url = models.TextField(help_text=_("The post's URL, or where an upload was stored."))
     platform = models.CharField(max_length=50, choices=ContentPlatform.choices)
     content_type = models.CharField(max_length=50, choices=ContentType.choices)
     title = models.CharField(max_length=500, blank=True)

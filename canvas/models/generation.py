@@ -243,8 +243,8 @@ class ProcessingJob(TenantModel):
     error_message = models.TextField(blank=True)
     estimated_credits = credit_field()
     actual_credits = credit_field()
-    task_id = models.CharField(max_length=255, blank=True, help_text="The Celery task running the job.")
-    progress = models.PositiveSmallIntegerField(default=0, help_text="0-100, shown live.")
+    task_id = models.CharField(max_length=255, blank=True, help_text=_("The Celery task running the job."))
+    progress = models.PositiveSmallIntegerField(default=0, help_text=_("0-100, shown live."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -85,7 +85,7 @@ class CampaignPublication(TenantModel):
 
     integration = models.ForeignKey(PlatformIntegration, on_delete=models.CASCADE, related_name="publications")
     campaign = models.ForeignKey("canvas.Campaign", on_delete=models.CASCADE, related_name="publications")
-    target = models.CharField(max_length=50, default="page", help_text="page, redirect, email_template, embed...")
+    target = models.CharField(max_length=50, default="page", help_text=_("page, redirect, email_template, embed..."))
     external_id = models.CharField(max_length=255, blank=True)
     external_url = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=PublicationStatus.choices, default=PublicationStatus.QUEUED)
@@ -132,7 +132,7 @@ class PlatformAnalysis(TenantModel):
     analysis_type = models.CharField(max_length=50, choices=AnalysisType.choices)
     status = models.CharField(max_length=20, choices=AnalysisStatus.choices, default=AnalysisStatus.PENDING)
     source_url = models.TextField(blank=True)
-    source_ref = models.CharField(max_length=255, blank=True, help_text="Remote page/funnel id.")
+    source_ref = models.CharField(max_length=255, blank=True, help_text=_("Remote page/funnel id."))
     summary = models.JSONField(default=dict, blank=True)
     campaigns_analyzed = models.JSONField(default=list, blank=True)
     recommendations = models.JSONField(default=list, blank=True)

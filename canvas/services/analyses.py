@@ -194,7 +194,7 @@ def _import(analysis: PlatformAnalysis):
         finally:
             _store_session(integration, session)
     url = check_user_url(analysis.source_url, what="page address")
-    response = request("GET", url, label="The page", max_bytes=settings.BUILDER_IMPORT_MAX_BYTES,
+    response = request("GET", url, label=_("The page"), max_bytes=settings.BUILDER_IMPORT_MAX_BYTES,
                        headers={"Accept": "text/html", "User-Agent": "aiplatform-analysis/1"})  # fmt: skip
     if response.status_code != 200:
         from canvas.services.integrations.base import IntegrationError

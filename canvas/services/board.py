@@ -323,7 +323,7 @@ def _rows(project: Project, kind: str):
 def _current(project: Project, kind: str, pk: UUID) -> Any:
     row = _rows(project, kind).filter(pk=pk).first()
     if row is None:
-        raise NotFound(f"There is no such {kind.replace('_', ' ')} on this board.")
+        raise NotFound(gettext("There is no such %(what)s on this board.") % {"what": kind.replace("_", " ")})
     return row
 
 
@@ -331,9 +331,9 @@ def _refused(kind: str, row: Any) -> Conflict:
     """The operation lost: the client gets the current row to redraw from."""
     current = node_row(kind, row)
     if row.deleted_at is not None:
-        return Conflict("This node was deleted.", code="deleted", extra={"current": current})
+        return Conflict(gettext("This node was deleted."), code="deleted", extra={"current": current})
     return Conflict(
-        f"This node changed (now version {row.version}): redraw and try again.",
+        gettext("This node changed (now version %(version)s): redraw and try again.") % {"version": row.version},
         code="stale_version",
         extra={"current": current},
     )
@@ -396,7 +396,10 @@ def _update(project: Project, op: dict) -> BoardResult:
     allowed = UPDATABLE[kind]
     given = {"title", "color", "collapsed", "style", "folder"} & set(op)
     if not given:
-        raise InvalidInput(f"Say what to change: {', '.join(sorted(allowed))}.", fields={"op": ["Nothing to change."]})
+        raise InvalidInput(
+            gettext("Say what to change: %(fields)s.") % {"fields": ", ".join(sorted(allowed))},
+            fields={"op": ["Nothing to change."]},
+        )
     refused = sorted(given - allowed)
     if refused:
         message = f"A {kind.replace('_', ' ')} has no {', '.join(refused)}."
@@ -531,7 +534,7 @@ def _end(project: Project, value: Any, name: str) -> tuple[str, Any]:
     kind = _kind(value.get("kind"), tuple(k.value for k in NodeKind), name)
     row = _rows(project, kind).filter(pk=_uuid(value.get("id"), kind.replace("_", " "))).first()
     if row is None:
-        raise NotFound(f"There is no such {kind.replace('_', ' ')} on this board.")
+        raise NotFound(gettext("There is no such %(what)s on this board.") % {"what": kind.replace("_", " ")})
     if row.deleted_at is not None:
         raise Conflict(
             gettext("The %(name)s node was deleted.") % {"name": name},

@@ -200,8 +200,11 @@ def storage_check(account: Account, adding: int) -> None:
     used = storage_used_bytes(account)
     if used + adding > limit:
         raise LimitReached(
-            f"This file ({_size(adding)}) does not fit: your plan stores {account.storage_limit_gb} GB and "
-            f"{_size(used)} are in use. Delete some content or upgrade the plan to continue.",
+            gettext(
+                "This file (%(size)s) does not fit: your plan stores %(limit)s GB and "
+                "%(used)s are in use. Delete some content or upgrade the plan to continue."
+            )
+            % {"size": _size(adding), "limit": account.storage_limit_gb, "used": _size(used)},
             extra={"limit": account.storage_limit_gb, "used": round(used / GB, 3), "name": "storage_gb",
                    "used_bytes": used, "adding_bytes": adding},
         )  # fmt: skip

@@ -278,7 +278,9 @@ class _slot_for_speech:
         deadline = time.monotonic() + 60
         while not queue.slot_acquire(self.ctx.store, self.pool, self.key):
             if time.monotonic() > deadline:
-                raise MediaBusy(f"Every {self.pool} slot stayed busy for a minute; the job is retried later.")
+                raise MediaBusy(
+                    _("Every %(pool)s slot stayed busy for a minute; the job is retried later.") % {"pool": self.pool}
+                )
             self.ctx.progress(5)
             time.sleep(0.5)
         return self

@@ -103,7 +103,8 @@ def check_samples(samples: list[Upload], *, field: str = "samples", extensions=A
             )
         if PurePosixPath(sample.name.lower()).suffix not in extensions:
             raise InvalidInput(
-                f"{sample.name} is not a file type we take here ({', '.join(sorted(extensions))}).",
+                gettext("%(name)s is not a file type we take here (%(types)s).")
+                % {"name": sample.name, "types": ", ".join(sorted(extensions))},
                 fields={field: ["Unsupported file type."]},
             )
 

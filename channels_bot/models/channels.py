@@ -34,7 +34,7 @@ class ConnectedChannel(TenantModel):
 
     platform_type = models.CharField(max_length=24, choices=Platform.choices)
     platform_specific_id = models.CharField(
-        max_length=128, help_text="Page id, IG account id, X user id, LinkedIn organization id."
+        max_length=128, help_text=_("Page id, IG account id, X user id, LinkedIn organization id.")
     )
     channel_name = models.CharField(max_length=200)
     route = models.CharField(max_length=20, choices=Route.choices)
@@ -44,7 +44,7 @@ class ConnectedChannel(TenantModel):
     refresh_token = EncryptedTextField(null=True, blank=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(
-        default=True, help_text="Off: webhooks are acknowledged and ignored, the bot does not answer."
+        default=True, help_text=_("Off: webhooks are acknowledged and ignored, the bot does not answer.")
     )
     persona = models.ForeignKey("personas.Persona", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     auth_state = models.CharField(max_length=20, choices=AuthState.choices, default=AuthState.OK)
@@ -86,12 +86,12 @@ class WebhookDelivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source = models.CharField(max_length=10, choices=WebhookSource.choices)
-    body = models.BinaryField(help_text="The raw bytes that were signed.")
+    body = models.BinaryField(help_text=_("The raw bytes that were signed."))
     signature = models.CharField(max_length=200, blank=True)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     channel = models.ForeignKey(ConnectedChannel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
-    result = models.TextField(blank=True, help_text="What processing did, or why it ignored or failed the delivery.")
+    result = models.TextField(blank=True, help_text=_("What processing did, or why it ignored or failed the delivery."))
     attempts = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)

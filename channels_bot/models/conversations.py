@@ -29,7 +29,7 @@ class Conversation(TenantModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     handler = models.CharField(max_length=6, choices=Handler.choices, default=Handler.BOT)
     needs_human = models.BooleanField(
-        default=False, help_text="The bot could not help (no credits, an error, asked for a person)."
+        default=False, help_text=_("The bot could not help (no credits, an error, asked for a person).")
     )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

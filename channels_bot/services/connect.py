@@ -172,8 +172,8 @@ def oauth_finish(*, session, flow: Flow, account: Account, state: str) -> dict[s
     entry = flows.pop(flow.name, None)
     session[SESSION_KEY] = flows
     if not entry or not state or not secrets.compare_digest(str(entry.get("state", "")), state):
-        raise InvalidInput("This sign-in answer does not match the connection you started (wrong or reused state). "
-                           "Start connecting again.", code="oauth_state_mismatch")  # fmt: skip
+        raise InvalidInput(gettext("This sign-in answer does not match the connection you started (wrong or reused "
+                                   "state). Start connecting again."), code="oauth_state_mismatch")  # fmt: skip
     if time.time() - float(entry.get("at", 0)) > STATE_MAX_AGE:
         raise InvalidInput(gettext("The sign-in took too long. Start connecting again."), code="oauth_state_expired")
     if entry.get("account") != str(account.pk):
@@ -229,8 +229,8 @@ def _refuse_foreign(account: Account, platform_type: str, platform_specific_id: 
     owner = _owner_of(platform_type, platform_specific_id)
     if owner is not None and owner != str(account.pk):
         raise Conflict(
-            "This page or profile is already connected to another account on this platform. Disconnect it there "
-            "first, or ask that account's owner.", code="channel_taken",
+            gettext("This page or profile is already connected to another account on this platform. Disconnect it "
+                    "there first, or ask that account's owner."), code="channel_taken",
         )  # fmt: skip
 
 
@@ -486,8 +486,9 @@ def facebook_page_connect(
         found = http.graph_call("GET", _graph("me"), label="Facebook", params=params)
         ig = found.get("instagram_business_account") or {}
         if not ig.get("id"):
-            raise InvalidInput(f"The page {page['name']} has no Instagram business account linked to it. Link one "
-                               "in the page's settings, then connect again.", code="no_instagram_account")  # fmt: skip
+            raise InvalidInput(gettext("The page %(name)s has no Instagram business account linked to it. Link one "
+                                       "in the page's settings, then connect again.") % {"name": page["name"]},
+                               code="no_instagram_account")  # fmt: skip
         platform_id, name = str(ig["id"]), f"{ig.get('username') or page['name']} (Instagram)"
     else:
         platform_id, name = page["id"], page["name"]

@@ -266,7 +266,8 @@ def order_transition(*, order: Order, to_status: str, actor_kind: str, actor: An
         )
     if to_status not in Order.Status.values:
         raise InvalidInput(
-            f"'{to_status}' is not an order status; use one of {', '.join(Order.Status.values)}.",
+            gettext("'%(status)s' is not an order status; use one of %(statuses)s.")
+            % {"status": to_status, "statuses": ", ".join(Order.Status.values)},
             fields={"to_status": ["Unknown status."]},
         )
     note = (note or "").strip()[:300]
@@ -281,8 +282,12 @@ def order_transition(*, order: Order, to_status: str, actor_kind: str, actor: An
         if not locked.can_move_to(to_status):
             allowed = sorted(TRANSITIONS[locked.order_status])
             raise Conflict(
-                f"An order that is {locked.order_status} cannot move to {to_status}; "
-                + (f"allowed: {', '.join(allowed)}." if allowed else "it cannot change any more."),
+                (
+                    gettext("An order that is %(status)s cannot move to %(to_status)s; allowed: %(allowed)s.")
+                    if allowed
+                    else gettext("An order that is %(status)s cannot move to %(to_status)s; it cannot change any more.")
+                )
+                % {"status": locked.order_status, "to_status": to_status, "allowed": ", ".join(allowed)},
                 code="invalid_transition",
                 extra={"allowed": allowed},
             )

@@ -47,8 +47,11 @@ def _window(conversation: Conversation, sender_type: str) -> bool:
     if sender_type == ConversationMessage.Sender.AGENT and settings.META_HUMAN_AGENT_TAG and now - last <= agent_window:
         return True
     raise WindowClosed(
-        f"The customer last wrote more than {settings.CHANNELS_BOT_WINDOW_HOURS} hours ago: the platform no longer "
-        "accepts messages to them until they write again."
+        gettext(
+            "The customer last wrote more than %(hours)s hours ago: the platform no longer "
+            "accepts messages to them until they write again."
+        )
+        % {"hours": settings.CHANNELS_BOT_WINDOW_HOURS}
     )
 
 

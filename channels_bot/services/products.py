@@ -45,7 +45,7 @@ from django.db.models import F, Q, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from pgvector.django import CosineDistance
 
 from accounts.models import Account, Membership, Role
@@ -166,7 +166,7 @@ def _image_url(value: Any) -> str:
 
 
 _CLEANERS = {
-    "name": lambda v: _text(v, limit=NAME_MAX, required=True, label="A name"),
+    "name": lambda v: _text(v, limit=NAME_MAX, required=True, label=gettext("A name")),
     "description": lambda v: _text(v, limit=DESCRIPTION_MAX),
     "price": _price,
     "currency": _currency,
@@ -212,7 +212,7 @@ def _sku_taken(account: Account, sku: str, exclude_id=None) -> bool:
 
 def _sku_conflict(sku: str) -> Conflict:
     return Conflict(
-        f"Another product already has the SKU '{sku}'.", code="duplicate_sku",
+        gettext("Another product already has the SKU '%(sku)s'.") % {"sku": sku}, code="duplicate_sku",
         fields={"sku": ["Another product of this account has this SKU."]},
     )  # fmt: skip
 
@@ -334,7 +334,8 @@ def _error_line(error: dict) -> str:
 def _import_failed(errors: list[dict]) -> InvalidInput:
     n = len(errors)
     return InvalidInput(
-        f"The file has {n} error{'s' if n != 1 else ''}; nothing was imported. Fix them and upload it again.",
+        ngettext("The file has %(n)s error; nothing was imported. Fix them and upload it again.",
+                 "The file has %(n)s errors; nothing was imported. Fix them and upload it again.", n) % {"n": n},
         fields={"file": [_error_line(e) for e in errors[:50]]},
         extra={"errors": errors},
     )  # fmt: skip
@@ -435,8 +436,10 @@ def products_import_csv(*, account: Account, actor: Membership | None, file: Any
                     )  # fmt: skip
         except IntegrityError:  # a product with one of these SKUs was created meanwhile
             raise Conflict(
-                "Another change to the catalog happened during the import; nothing was imported. "
-                "Upload the file again.",
+                gettext(
+                    "Another change to the catalog happened during the import; nothing was imported. "
+                    "Upload the file again."
+                ),
                 code="import_conflict",
             ) from None
         products_embed_enqueue(account_id=account.id, product_ids=[p.pk for p in products])

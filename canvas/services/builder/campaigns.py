@@ -43,7 +43,10 @@ def _text(value: Any, *, field: str, limit: int = TEXT_MAX, required: bool = Fal
         raise InvalidInput(gettext("Enter text."), fields={field: ["Enter text."]})
     text = value.strip()
     if required and not text:
-        raise InvalidInput(f"A {field.replace('_', ' ')} is required.", fields={field: ["This field is required."]})
+        raise InvalidInput(
+            gettext("A %(field)s is required.") % {"field": field.replace("_", " ")},
+            fields={field: ["This field is required."]},
+        )
     if len(text) > limit:
         raise InvalidInput(
             gettext("At most %(limit)s characters.") % {"limit": limit},
@@ -85,8 +88,11 @@ def campaign_limit_check(account: Account) -> None:
     used = campaigns_this_month(account)
     if used + 1 > limit:
         raise LimitReached(
-            f"Your plan allows {limit} new campaigns a month and {used} were created this month. "
-            "Upgrade the plan to create more, or reuse a campaign.",
+            gettext(
+                "Your plan allows %(limit)s new campaigns a month and %(used)s were created this month. "
+                "Upgrade the plan to create more, or reuse a campaign."
+            )
+            % {"limit": limit, "used": used},
             extra={"limit": limit, "used": used, "name": "monthly_campaigns"},
         )
 

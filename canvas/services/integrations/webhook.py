@@ -16,6 +16,8 @@ import secrets
 import time
 from typing import Any
 
+from django.utils.translation import gettext
+
 from .base import AccountInfo, Adapter, Failure, IntegrationError, Lead, PagePayload, Published, Session
 from .http import check_user_url, classify, request
 
@@ -49,7 +51,9 @@ class WebhookAdapter(Adapter):
         headers = {"Content-Type": "application/json", "User-Agent": "aiplatform-webhooks/1",
                    "X-AIP-Event": event, "X-AIP-Timestamp": timestamp,
                    "X-AIP-Signature": signature(session.credential("signing_secret"), timestamp, body)}  # fmt: skip
-        response = request("POST", session.credential("url"), label="The webhook", content=body, headers=headers)
+        response = request(
+            "POST", session.credential("url"), label=gettext("The webhook"), content=body, headers=headers
+        )
         if response.status_code >= 300:
             if response.status_code in (401, 403):
                 raise IntegrationError(f"The webhook answered HTTP {response.status_code}: check its signing secret.",
