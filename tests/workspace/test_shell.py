@@ -113,6 +113,9 @@ def test_service_cards_draw_svg_icons_not_emoji(client, tenants):
         ("/canvas/", "empty-projects", None),
         ("/billing/", "empty-ledger", "#buy"),
         ("/chats/", "empty-chat-personas", "/personas/new/"),
+        ("/canvas/builder/", "empty-campaigns", "#new-campaign"),
+        ("/canvas/integrations/", "empty-publications", "/canvas/builder/"),
+        ("/canvas/analyses/", "empty-analyses", "#new-analysis"),
     ],
 )
 def test_an_empty_list_says_what_it_is_for_and_how_to_start(client, tenants, path, testid, action):
