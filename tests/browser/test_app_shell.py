@@ -1,6 +1,7 @@
 """The demo owner walks the demo in Chromium, at 1280 px and on a 390 px phone:
 signs in (and lands in Acme Logistics), opens every product the sidebar offers,
-collapses the sidebar, searches from the top bar, and uses the phone's drawer.
+collapses the sidebar, searches from the top bar, switches to Korean and back, and
+uses the phone's drawer.
 On every page no element sticks out of the viewport horizontally.
 
 The demo is the one `bin/dev` loads (seed_everything). No ORM while the browser is
@@ -129,6 +130,25 @@ def test_the_demo_owner_walks_every_product_on_desktop_and_phone(live_server):
         # and Globex's documents are not found from Acme
         page.goto(f"{base}/search/?q=thumbnail")
         expect(page.get_by_test_id("empty-state")).to_be_visible()
+
+        # when they switch the language to Korean from the user menu
+        page.goto(f"{base}/dashboard/")
+        page.get_by_test_id("user-menu").locator("summary").click()
+        page.locator("#language-select").select_option("ko")
+        expect(page.locator("html")).to_have_attribute("lang", "ko")
+        # then the shell and the product pages speak Korean, and still fit
+        for heading in ("어시스턴트", "채널", "계정"):
+            expect(sidebar.locator(".nav-heading", has_text=heading)).to_be_visible()
+        korean_fit = {}
+        for href in ("/dashboard/", "/knowledge/", "/chats/", "/billing/", "/canvas/builder/", "/inbox/"):
+            assert page.goto(f"{base}{href}").ok, href
+            expect(page.locator("html")).to_have_attribute("lang", "ko")
+            korean_fit[href] = _fits(page)
+        assert {href: fit for href, fit in korean_fit.items() if fit != (0, [])} == {}
+        # and switching back gives English again
+        page.get_by_test_id("user-menu").locator("summary").click()
+        page.locator("#language-select").select_option("en")
+        expect(sidebar.locator(".nav-heading", has_text="Assistants")).to_be_visible()
 
         # when the same owner opens the demo on a phone
         phone = browser.new_context(storage_state=desktop.storage_state(), **PHONE)
