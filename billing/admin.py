@@ -10,6 +10,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 from aiplatform.errors import ServiceError
 
@@ -51,7 +52,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class AdjustForm(forms.Form):
     kind = forms.ChoiceField(choices=[("bonus", "Bonus (+)"), ("fine", "Fine (-)")])
     amount = forms.DecimalField(max_digits=18, decimal_places=4, min_value=0)
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Required; kept in the ledger.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Required; kept in the ledger."))
 
 
 def _log(request, obj, message: str) -> None:
@@ -165,7 +166,9 @@ class CreditPackAdmin(admin.ModelAdmin):
 
 class CompForm(forms.Form):
     plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True))
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Required; kept in the plan history.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Required; kept in the plan history.")
+    )
 
 
 @admin.register(Subscription)

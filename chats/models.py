@@ -29,7 +29,7 @@ class ChatSession(TenantModel):
     is_favorite = models.BooleanField(default=False)
     active_leaf = models.ForeignKey(
         "chats.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        help_text="Last message of the branch shown; empty before the first message.",
+        help_text=_("Last message of the branch shown; empty before the first message."),
     )  # fmt: skip
     last_active = models.DateTimeField(auto_now_add=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -65,7 +65,7 @@ class Message(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETE)
     error_code = models.CharField(max_length=50, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
-    model = models.CharField(max_length=100, blank=True, help_text="Registry name of the model that answered.")
+    model = models.CharField(max_length=100, blank=True, help_text=_("Registry name of the model that answered."))
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     # Seed 000 `tokens_used`: what the answer cost in tokens, prompt and completion.

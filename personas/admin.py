@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from aiplatform.ai.registry import model_names
@@ -28,10 +29,10 @@ from .services import persona_fields_clean, persona_preview
 
 
 class PersonaAdminForm(forms.ModelForm):
-    icon_url = forms.URLField(max_length=500, required=False, assume_scheme="https", label="Icon URL")
+    icon_url = forms.URLField(max_length=500, required=False, assume_scheme="https", label=_("Icon URL"))
     model = forms.ChoiceField(label="Model")
     temperature = forms.DecimalField(min_value=0, max_value=2, decimal_places=2, initial=DEFAULT_TEMPERATURE)
-    max_tokens = forms.IntegerField(min_value=1, required=False, help_text="Empty: the model's maximum.")
+    max_tokens = forms.IntegerField(min_value=1, required=False, help_text=_("Empty: the model's maximum."))
 
     class Meta:
         model = Persona
@@ -90,7 +91,7 @@ class TestChatForm(PreviewForm):
     account = forms.ModelChoiceField(
         queryset=Account.objects.order_by("name"),
         required=False,
-        help_text="The account whose usage records this call (not charged). Default: the persona's own account.",
+        help_text=_("The account whose usage records this call (not charged). Default: the persona's own account."),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext
+
 from aiplatform.ai.errors import ModelUnavailable
 from aiplatform.ai.registry import model_get
 from aiplatform.errors import InvalidInput
@@ -56,7 +58,9 @@ def model_config_clean(config: Any) -> dict[str, Any]:
     that maximum). Raises InvalidInput with one message per field.
     """
     if not isinstance(config, dict):
-        raise InvalidInput("The model configuration must be an object.", fields={"model_config": ["Not an object."]})
+        raise InvalidInput(
+            gettext("The model configuration must be an object."), fields={"model_config": ["Not an object."]}
+        )
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(config) - set(KEYS))
     if unknown:
@@ -73,5 +77,5 @@ def model_config_clean(config: Any) -> dict[str, Any]:
     temperature = _temperature(config.get("temperature"), errors)
     max_tokens = _max_tokens(config.get("max_tokens"), limit, errors)
     if errors:
-        raise InvalidInput("The model configuration is invalid.", fields=errors)
+        raise InvalidInput(gettext("The model configuration is invalid."), fields=errors)
     return {"model": name, "temperature": temperature, "max_tokens": max_tokens}

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy.models import TenantModel, TenantQuerySet
 
@@ -44,15 +45,15 @@ class Persona(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Empty for a platform persona.",
+        help_text=_("Empty for a platform persona."),
     )
     name = models.CharField(max_length=100)
     role_title = models.CharField(max_length=120)
-    system_prompt = EncryptedTextField(help_text="The core instruction set for the model. Encrypted at rest.")
+    system_prompt = EncryptedTextField(help_text=_("The core instruction set for the model. Encrypted at rest."))
     model_config = models.JSONField(default=dict)
     icon_url = models.URLField(max_length=500, blank=True)
     is_public = models.BooleanField(
-        default=False, help_text="Platform personas only: every account can see and chat with it."
+        default=False, help_text=_("Platform personas only: every account can see and chat with it.")
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

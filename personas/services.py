@@ -59,7 +59,7 @@ def persona_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
     """The editable fields checked and normalised; InvalidInput lists every problem."""
     unknown = set(fields) - set(EDITABLE)
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(gettext("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))})
     cleaned = dict(fields)
     errors: dict[str, list[str]] = {}
     _clean_text(cleaned, errors)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -31,7 +31,7 @@ class LibraryComponentSerializer(serializers.ModelSerializer):
     liked = serializers.BooleanField(read_only=True, default=False)
     purchased = serializers.BooleanField(read_only=True, default=False)
     rank = serializers.FloatField(
-        read_only=True, allow_null=True, default=None, help_text="Search rank (null without `q`)."
+        read_only=True, allow_null=True, default=None, help_text=gettext_lazy("Search rank (null without `q`).")
     )
 
     class Meta:

@@ -16,7 +16,7 @@ class Wallet(TenantModel):
     balance = credit_field()
     # Held by open reservations: spendable = balance - reserved.
     reserved = credit_field()
-    lifetime_credits = credit_field(help_text="Every credit ever bought, granted or given (seed 001).")
+    lifetime_credits = credit_field(help_text=_("Every credit ever bought, granted or given (seed 001)."))
     tier = models.CharField(max_length=30, default="free")
     # Copied from the enabled threshold top-up rule, so a debit learns in the same
     # statement whether it crossed it (no extra query on the hot path).
@@ -65,13 +65,13 @@ class CreditTransaction(TenantModel):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     DEBIT_TYPES = (Type.USE, Type.CHAT_BURN, Type.FINE, Type.PURCHASE)
 
-    amount = credit_field(help_text="Signed: negative spends, positive adds.")
+    amount = credit_field(help_text=_("Signed: negative spends, positive adds."))
     type = models.CharField(max_length=20, choices=Type.choices)
     balance_after = credit_field()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
-    reference_type = models.CharField(max_length=50, blank=True, help_text="What it paid for, e.g. chat_message.")
+    reference_type = models.CharField(max_length=50, blank=True, help_text=_("What it paid for, e.g. chat_message."))
     reference_id = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
     payment_method = models.CharField(max_length=50, blank=True)
@@ -150,7 +150,7 @@ class IdempotencyRecord(TenantModel):
     """The first outcome of a request carrying an idempotency key (Stripe semantics)."""
 
     key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the operation and its parameters.")
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of the operation and its parameters."))
     transaction = models.ForeignKey(CreditTransaction, on_delete=models.CASCADE, null=True, related_name="+")
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, null=True, related_name="+")
     payment = models.ForeignKey("billing.Payment", on_delete=models.CASCADE, null=True, related_name="+")

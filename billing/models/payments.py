@@ -106,7 +106,7 @@ class TopUpRule(TenantModel):
     next_run_at = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    payment_method_ref = models.CharField(max_length=255, blank=True, help_text="Saved card at the provider.")
+    payment_method_ref = models.CharField(max_length=255, blank=True, help_text=_("Saved card at the provider."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

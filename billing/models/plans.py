@@ -16,13 +16,13 @@ class Plan(models.Model):
     plan_type = models.CharField(max_length=20, choices=Account.PlanType.choices, default=Account.PlanType.INDIVIDUAL)
     monthly_price = money_field(default=0)
     currency = models.CharField(max_length=3, default="USD")
-    monthly_credits = credit_field(help_text="Granted at the start of every billing period.")
+    monthly_credits = credit_field(help_text=_("Granted at the start of every billing period."))
     user_limit = models.PositiveIntegerField(default=3)
     creator_limit = models.PositiveIntegerField(default=5)
     voice_model_limit = models.PositiveIntegerField(default=10)
     storage_limit_gb = models.PositiveIntegerField(default=50)
-    monthly_generations = models.PositiveIntegerField(default=100, help_text="AI generations per month.")
-    monthly_campaigns = models.PositiveIntegerField(default=3, help_text="Web-builder campaigns created per month.")
+    monthly_generations = models.PositiveIntegerField(default=100, help_text=_("AI generations per month."))
+    monthly_campaigns = models.PositiveIntegerField(default=3, help_text=_("Web-builder campaigns created per month."))
     trial_days = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveIntegerField(default=0)
@@ -47,13 +47,13 @@ class Subscription(TenantModel):
     trial_ends_at = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
     past_due_since = models.DateTimeField(null=True, blank=True)
-    last_granted_period = models.DateField(null=True, blank=True, help_text="Start of the last period credited.")
+    last_granted_period = models.DateField(null=True, blank=True, help_text=_("Start of the last period credited."))
     period_granted = credit_field(
-        help_text="Plan credits granted for the current period (grants top up to the plan's)."
+        help_text=_("Plan credits granted for the current period (grants top up to the plan's).")
     )
     # A downgrade or cancellation waits for the period end; the Free plan when cancelled.
     scheduled_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    trial_used_at = models.DateTimeField(null=True, blank=True, help_text="One trial per account, ever.")
+    trial_used_at = models.DateTimeField(null=True, blank=True, help_text=_("One trial per account, ever."))
     # "" (the Free plan, periods rolled here), "comp" (given by an operator), or the payment provider.
     provider = models.CharField(max_length=30, blank=True)
     provider_subscription_id = models.CharField(max_length=255, blank=True)
@@ -89,7 +89,7 @@ class PlanChange(TenantModel):
     )
     reason = models.TextField(blank=True)
     provider = models.CharField(max_length=30, blank=True)
-    provider_ref = models.CharField(max_length=255, blank=True, help_text="Invoice, checkout or subscription id.")
+    provider_ref = models.CharField(max_length=255, blank=True, help_text=_("Invoice, checkout or subscription id."))
     credits_granted = credit_field()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -19,17 +19,17 @@ class UsageRecord(TenantModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    feature = models.CharField(max_length=50, help_text="chat, service, embedding, speech, avatar, image…")
+    feature = models.CharField(max_length=50, help_text=_("chat, service, embedding, speech, avatar, image…"))
     model = models.CharField(max_length=100)
     provider = models.CharField(max_length=50)
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
-    provider_cost = money_field(default=0, help_text="What the call cost us at the provider (USD).")
-    credits = credit_field(help_text="What the ledger charged for this call: 0 when failed, refused or blocked.")
+    provider_cost = money_field(default=0, help_text=_("What the call cost us at the provider (USD)."))
+    credits = credit_field(help_text=_("What the ledger charged for this call: 0 when failed, refused or blocked."))
     latency_ms = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
     generation = models.BooleanField(
-        default=False, help_text="A generation a user asked for (counts against the plan's monthly generations)."
+        default=False, help_text=_("A generation a user asked for (counts against the plan's monthly generations).")
     )
     error = models.TextField(blank=True)
     reference_type = models.CharField(max_length=50, blank=True)
@@ -44,9 +44,9 @@ class UserMonthlyUsage(TenantModel):
     """Seed 002 `user_usage`: per user per month."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    month = models.DateField(help_text="First day of the month.")
-    ai_credits_used = credit_field(help_text="Credits the ledger charged.")
-    provider_cost = money_field(default=0, help_text="What the calls cost us at the providers (USD).")
+    month = models.DateField(help_text=_("First day of the month."))
+    ai_credits_used = credit_field(help_text=_("Credits the ledger charged."))
+    provider_cost = money_field(default=0, help_text=_("What the calls cost us at the providers (USD)."))
     generations = models.PositiveIntegerField(default=0)
     tokens_used = models.PositiveBigIntegerField(default=0)
     api_calls_made = models.PositiveIntegerField(default=0)
@@ -81,9 +81,9 @@ class AccountDailyUsage(TenantModel):
     """Seed 003 `account_usage_stats`: per account per day."""
 
     stat_date = models.DateField()
-    total_credits_used = credit_field(help_text="Credits the ledger charged.")
+    total_credits_used = credit_field(help_text=_("Credits the ledger charged."))
     ai_calls = models.PositiveIntegerField(default=0)
-    generations = models.PositiveIntegerField(default=0, help_text="Generations users asked for (not embeddings).")
+    generations = models.PositiveIntegerField(default=0, help_text=_("Generations users asked for (not embeddings)."))
     tokens_used = models.PositiveBigIntegerField(default=0)
     provider_cost = money_field(default=0)
     projects_created = models.PositiveIntegerField(default=0)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from aiplatform.errors import NotFound, ServiceError
 
@@ -197,7 +198,7 @@ def get_provider(name: str | None = None) -> PaymentProvider:
     name = name or settings.PAYMENT_PROVIDER
     path = PROVIDERS.get(name)
     if path is None:
-        raise UnknownProvider(f"Unknown payment provider '{name}'.")
+        raise UnknownProvider(gettext("Unknown payment provider '%(name)s'.") % {"name": name})
     return import_string(path)()
 
 
@@ -230,9 +231,9 @@ def verify_signature(*, secret: str, body: bytes, header: str, tolerance: int, n
     now either way, which bounds replays.
     """
     if not secret:
-        raise WebhookNotConfigured("The webhook signing secret is not configured.")
+        raise WebhookNotConfigured(gettext("The webhook signing secret is not configured."))
     if not header:
-        raise WebhookRejected("The signature header is missing.")
+        raise WebhookRejected(gettext("The signature header is missing."))
     timestamp: int | None = None
     signatures: list[str] = []
     for item in header.split(","):
@@ -245,14 +246,15 @@ def verify_signature(*, secret: str, body: bytes, header: str, tolerance: int, n
         elif key == "v1" and value:
             signatures.append(value)
     if timestamp is None or not signatures:
-        raise WebhookRejected("The signature header is malformed: it needs t=<timestamp> and v1=<signature>.")
+        raise WebhookRejected(gettext("The signature header is malformed: it needs t=<timestamp> and v1=<signature>."))
     expected = compute_signature(secret, body, timestamp)
     if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
-        raise WebhookRejected("The signature does not match the body.")
+        raise WebhookRejected(gettext("The signature does not match the body."))
     now = time.time() if now is None else now
     if abs(now - timestamp) > tolerance:
         raise WebhookRejected(
-            f"The signature timestamp is outside the {tolerance} s tolerance (replayed or clock skew).",
+            gettext("The signature timestamp is outside the %(tolerance)s s tolerance (replayed or clock skew).")
+            % {"tolerance": tolerance},
             code="stale_signature",
         )
     return timestamp

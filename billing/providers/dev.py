@@ -19,6 +19,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from billing.models import Payment, Plan, Subscription
 
@@ -169,7 +170,7 @@ class DevProvider(PaymentProvider):
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         if not self.enabled():
-            raise WebhookRejected("The dev payment provider is not enabled here.", code="provider_disabled")
+            raise WebhookRejected(gettext("The dev payment provider is not enabled here."), code="provider_disabled")
         verify_signature(
             secret=settings.DEV_PAYMENT_WEBHOOK_SECRET, body=body, header=header_value(headers, SIGNATURE_HEADER),
             tolerance=settings.STRIPE_WEBHOOK_TOLERANCE,

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext
 
 from billing.models import Payment, Plan
 
@@ -53,7 +54,10 @@ def _exponent(currency: str) -> int:
 def to_minor_units(amount: Decimal, currency: str) -> int:
     minor = Decimal(amount).scaleb(_exponent(currency))
     if minor != minor.to_integral_value():
-        raise PaymentProviderError(f"{amount} {currency} cannot be charged: too many decimal places for {currency}.")
+        raise PaymentProviderError(
+            gettext("%(amount)s %(currency)s cannot be charged: too many decimal places for %(currency)s.")
+            % {"amount": amount, "currency": currency}
+        )
     return int(minor)
 
 
@@ -93,7 +97,7 @@ _INVOICE_STATUS = {"invoice.paid": EventStatus.ACTIVE, "invoice.payment_failed":
 
 def _text(value: Any, what: str, *, max_length: int = 255) -> str:
     if not isinstance(value, str) or not value or len(value) > max_length:
-        raise WebhookRejected(f"The event has no valid {what}.", code="invalid_payload")
+        raise WebhookRejected(gettext("The event has no valid %(what)s.") % {"what": what}, code="invalid_payload")
     return value
 
 
@@ -183,14 +187,14 @@ def parse_event(body: bytes) -> ProviderEvent:
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise WebhookRejected("The webhook body is not valid JSON.", code="invalid_payload")
+        raise WebhookRejected(gettext("The webhook body is not valid JSON."), code="invalid_payload")
     if not isinstance(payload, dict):
-        raise WebhookRejected("The webhook body is not a JSON object.", code="invalid_payload")
+        raise WebhookRejected(gettext("The webhook body is not a JSON object."), code="invalid_payload")
     event_id = _text(payload.get("id"), "id")
     event_type = _text(payload.get("type"), "type", max_length=100)
     obj = (payload.get("data") or {}).get("object") if isinstance(payload.get("data"), dict) else None
     if not isinstance(obj, dict):
-        raise WebhookRejected("The event has no data.object.", code="invalid_payload")
+        raise WebhookRejected(gettext("The event has no data.object."), code="invalid_payload")
     common = {"event_id": event_id, "type": event_type, "raw": payload}
 
     if event_type == "checkout.session.completed" or event_type in _CHECKOUT_STATUS:
@@ -257,7 +261,7 @@ class StripeProvider(PaymentProvider):
         key = settings.STRIPE_SECRET_KEY
         if not key:
             raise PaymentProviderError(
-                "Stripe is not configured: set STRIPE_SECRET_KEY.", code="provider_not_configured"
+                gettext("Stripe is not configured: set STRIPE_SECRET_KEY."), code="provider_not_configured"
             )
         url = settings.STRIPE_API_BASE.rstrip("/") + path
         timeout = float(getattr(settings, "STRIPE_TIMEOUT", DEFAULT_TIMEOUT))
@@ -271,9 +275,15 @@ class StripeProvider(PaymentProvider):
                 **({"params": form} if method == "GET" else {"data": form}),
             )  # fmt: skip
         except httpx.TimeoutException:
-            raise PaymentProviderError(f"Stripe did not answer within {timeout:g} s. No payment was taken.")
+            raise PaymentProviderError(
+                gettext("Stripe did not answer within %(timeout)s s. No payment was taken.")
+                % {"timeout": f"{timeout:g}"}
+            )
         except httpx.HTTPError as exc:
-            raise PaymentProviderError(f"Stripe could not be reached ({type(exc).__name__}). No payment was taken.")
+            raise PaymentProviderError(
+                gettext("Stripe could not be reached (%(error)s). No payment was taken.")
+                % {"error": type(exc).__name__}
+            )
         try:
             body = response.json()
         except ValueError:
@@ -284,7 +294,7 @@ class StripeProvider(PaymentProvider):
             message = error.get("message") or f"HTTP {response.status_code}"
             intent = error.get("payment_intent")
             raise PaymentProviderError(
-                f"Stripe refused the request: {message}",
+                gettext("Stripe refused the request: %(message)s") % {"message": message},
                 code="payment_declined" if error.get("type") == "card_error" else None,
                 extra={
                     "provider_status": response.status_code,
@@ -328,7 +338,7 @@ class StripeProvider(PaymentProvider):
         )
         ref, url = session.get("id"), session.get("url")
         if not isinstance(ref, str) or not isinstance(url, str):
-            raise PaymentProviderError("Stripe answered without a checkout session id and URL.")
+            raise PaymentProviderError(gettext("Stripe answered without a checkout session id and URL."))
         return CheckoutSession(provider_ref=ref, url=url)
 
     def create_subscription_checkout(
@@ -374,7 +384,7 @@ class StripeProvider(PaymentProvider):
         )
         ref, url = session.get("id"), session.get("url")
         if not isinstance(ref, str) or not isinstance(url, str):
-            raise PaymentProviderError("Stripe answered without a checkout session id and URL.")
+            raise PaymentProviderError(gettext("Stripe answered without a checkout session id and URL."))
         return CheckoutSession(provider_ref=ref, url=url)
 
     def subscription_change_plan(self, subscription_ref: str, plan: Plan, *, upgrade: bool) -> SignedWebhook | None:
@@ -389,7 +399,7 @@ class StripeProvider(PaymentProvider):
         price = item.get("price") if isinstance(item, Mapping) else None
         product = _ref(price.get("product")) if isinstance(price, Mapping) else ""
         if not isinstance(item, Mapping) or not _ref(item) or not product:
-            raise PaymentProviderError("Stripe answered with a subscription that has no item to change.")
+            raise PaymentProviderError(gettext("Stripe answered with a subscription that has no item to change."))
         metadata = current.get("metadata") if isinstance(current.get("metadata"), Mapping) else {}
         self._post(
             path,
@@ -426,7 +436,7 @@ class StripeProvider(PaymentProvider):
         customer, _, method = payment_method_ref.rpartition("/")
         if not method:
             raise PaymentProviderError(
-                "No card is saved for automatic top-ups. Pay once by checkout to save one.",
+                gettext("No card is saved for automatic top-ups. Pay once by checkout to save one."),
                 code="no_saved_payment_method",
             )
         intent = self._post(
@@ -445,7 +455,7 @@ class StripeProvider(PaymentProvider):
         )
         ref = intent.get("id")
         if not isinstance(ref, str):
-            raise PaymentProviderError("Stripe answered without a payment intent id.")
+            raise PaymentProviderError(gettext("Stripe answered without a payment intent id."))
         status = intent.get("status")
         if status == "succeeded":
             return ChargeResult(ref, ChargeStatus.SUCCEEDED)

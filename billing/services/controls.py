@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.actors import Actor, require_role, system_actor
 from accounts.models import Account, Role
@@ -35,11 +35,17 @@ def ai_call_guard(*, account: Account) -> None:
     with account_context(account.id):
         control = CostControl.objects.filter(account=account, shutoff_active=True).first()
     if control is not None:
-        raise AiShutoff(
-            "AI features are paused for this account by an emergency shut-off"
-            + (f" ({control.shutoff_reason})" if control.shutoff_reason else "")
-            + ". An owner can lift it under Billing → Usage.",
-        )
+        if control.shutoff_reason:
+            message = gettext(
+                "AI features are paused for this account by an emergency shut-off (%(reason)s). "
+                "An owner can lift it under Billing → Usage."
+            ) % {"reason": control.shutoff_reason}
+        else:
+            message = gettext(
+                "AI features are paused for this account by an emergency shut-off. "
+                "An owner can lift it under Billing → Usage."
+            )
+        raise AiShutoff(message)
 
 
 def cost_control_update(
@@ -50,7 +56,8 @@ def cost_control_update(
     monthly = parse_credits(monthly_limit, field="monthly_limit") if monthly_limit not in (None, "") else None
     if daily is not None and monthly is not None and daily > monthly:
         raise InvalidInput(
-            "The daily limit cannot be above the monthly limit.", fields={"daily_limit": ["Lower than monthly."]}
+            gettext("The daily limit cannot be above the monthly limit."),
+            fields={"daily_limit": ["Lower than monthly."]},
         )
     control = cost_control_for(account)
     with account_context(account.id):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Account, Invitation, Membership
 from aiplatform.errors import LimitReached
@@ -31,11 +32,11 @@ class LimitUsage:
 
 
 LABELS = {
-    "users": "Users",
-    "creators": "Creators",
-    "voice_models": "Voice models",
-    "storage_gb": "Storage (GB)",
-    "monthly_generations": "AI generations this month",
+    "users": gettext_noop("Users"),
+    "creators": gettext_noop("Creators"),
+    "voice_models": gettext_noop("Voice models"),
+    "storage_gb": gettext_noop("Storage (GB)"),
+    "monthly_generations": gettext_noop("AI generations this month"),
 }
 
 
@@ -69,8 +70,11 @@ def limit_check(*, account: Account, name: str, used: int, adding: int = 1) -> N
     limit = _limit(account, name)
     if used + adding > limit:
         raise LimitReached(
-            f"Your plan allows {limit} {LABELS[name].lower()}; {used} are in use. "
-            "Upgrade the plan or free some up to continue.",
+            gettext(
+                "Your plan allows %(limit)s %(label)s; %(used)s are in use. "
+                "Upgrade the plan or free some up to continue."
+            )
+            % {"limit": limit, "label": gettext(LABELS[name]).lower(), "used": used},
             extra={"limit": limit, "used": used, "name": name},
         )
 
@@ -102,8 +106,11 @@ def generation_check(*, account: Account, today: date | None = None) -> None:
     if used + 1 > limit:
         resets = month + relativedelta(months=1)
         raise LimitReached(
-            f"Your plan allows {limit} AI generations a month and {used} were used this month. "
-            f"The count starts again on {resets:%Y-%m-%d}; upgrade the plan to continue before then.",
+            gettext(
+                "Your plan allows %(limit)s AI generations a month and %(used)s were used this month. "
+                "The count starts again on %(resets)s; upgrade the plan to continue before then."
+            )
+            % {"limit": limit, "used": used, "resets": f"{resets:%Y-%m-%d}"},
             extra={"limit": limit, "used": used, "name": "monthly_generations", "resets_on": resets.isoformat()},
         )
 

@@ -126,7 +126,7 @@ def credit_purchase(
             if first is not None:
                 if first.payment is not None and first.payment.status == Payment.Status.FAILED:
                     raise PaymentProviderError(
-                        "This purchase already failed at the payment provider; start a new one.",
+                        gettext("This purchase already failed at the payment provider; start a new one."),
                         extra={"payment_id": str(first.payment.pk)},
                     )
                 return first.payment

@@ -123,8 +123,11 @@ def wallet_transfer_reverse(
                                  reference=reference, description=reason)  # fmt: skip
                 if reversal is None:
                     raise Conflict(
-                        f"The seller no longer has the {earning} credits this sale earned them; "
-                        "adjust their wallet first or refund the buyer with a bonus.",
+                        gettext(
+                            "The seller no longer has the %(earning)s credits this sale earned them; "
+                            "adjust their wallet first or refund the buyer with a bonus."
+                        )
+                        % {"earning": earning},
                         code="seller_cannot_repay",
                     )
     return refund_tx, reversal

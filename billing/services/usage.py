@@ -316,7 +316,7 @@ def count(account, user=None, **increments: int) -> None:
     table (days and months are UTC, as `usage_record` counts them)."""
     unknown = set(increments) - set(USER_MONTH_COUNTS) - set(ACCOUNT_DAY_COUNTS)
     if unknown:
-        raise InvalidInput(f"Unknown usage counters: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(gettext("Unknown usage counters: %(names)s.") % {"names": ", ".join(sorted(unknown))})
     values = {name: int(increments.get(name, 0)) for name in (*USER_MONTH_COUNTS, *ACCOUNT_DAY_COUNTS)}
     account_id = getattr(account, "pk", account)
     user_id = getattr(user, "pk", user)

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from accounts.tenancy.context import account_context
 from aiplatform.ai.pricing import MESSAGE_OVERHEAD, estimate_tokens
@@ -120,8 +121,11 @@ def prompt_build(
     used = (_tokens(system) if system else 0) + question_tokens
     if used > budget:
         raise InvalidInput(
-            f"The message is too long for {entry.name}: about {used} tokens with the persona's instructions, "
-            f"and {entry.context_window} fit with room for the answer.",
+            gettext(
+                "The message is too long for %(model)s: about %(used)s tokens with the persona's instructions, "
+                "and %(window)s fit with room for the answer."
+            )
+            % {"model": entry.name, "used": used, "window": entry.context_window},
             code="context_too_long",
             fields={"content": ["Too long for this persona's model."]},
         )

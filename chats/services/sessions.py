@@ -55,7 +55,7 @@ def session_update(*, account: Account, user, session_id, **changes: Any) -> Cha
     """Rename (`title`) and star (`is_favorite`)."""
     unknown = set(changes) - {"title", "is_favorite"}
     if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.")
+        raise InvalidInput(gettext("Cannot change %(names)s.") % {"names": ", ".join(sorted(unknown))})
     with account_context(account.id):
         session = session_get_for_user(account, user, session_id, for_update=True)
         fields = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from pgvector.django import HnswIndex, VectorField
 
 from accounts.tenancy.models import TenantModel
@@ -22,15 +23,15 @@ class _ChunkFields(models.Model):
 
     unit = models.ForeignKey("knowledge.DecisionUnit", on_delete=models.CASCADE, related_name="+")
     document = models.ForeignKey("knowledge.Document", on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveIntegerField(help_text="Order of the chunk within its document, from 0.")
-    page = models.PositiveIntegerField(null=True, blank=True, help_text="PDF page or spreadsheet sheet, from 1.")
-    row = models.PositiveIntegerField(null=True, blank=True, help_text="First CSV/XLSX data row, from 1.")
-    row_end = models.PositiveIntegerField(null=True, blank=True, help_text="Last data row in the chunk.")
-    section = models.CharField(max_length=200, blank=True, help_text="Sheet name, for citations.")
-    char_offset = models.PositiveIntegerField(default=0, help_text="Start within its page, row or text.")
+    position = models.PositiveIntegerField(help_text=_("Order of the chunk within its document, from 0."))
+    page = models.PositiveIntegerField(null=True, blank=True, help_text=_("PDF page or spreadsheet sheet, from 1."))
+    row = models.PositiveIntegerField(null=True, blank=True, help_text=_("First CSV/XLSX data row, from 1."))
+    row_end = models.PositiveIntegerField(null=True, blank=True, help_text=_("Last data row in the chunk."))
+    section = models.CharField(max_length=200, blank=True, help_text=_("Sheet name, for citations."))
+    char_offset = models.PositiveIntegerField(default=0, help_text=_("Start within its page, row or text."))
     token_count = models.PositiveIntegerField(default=0)
     text = models.TextField()
-    model = models.CharField(max_length=100, help_text="Registry name of the embedding model.")
+    model = models.CharField(max_length=100, help_text=_("Registry name of the embedding model."))
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
 
     class Meta:

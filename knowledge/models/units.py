@@ -29,7 +29,7 @@ class DecisionUnit(TenantModel):
     description = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     embedding_model = models.CharField(
-        max_length=100, help_text="Registry name of the embedding model; changing it re-embeds every document."
+        max_length=100, help_text=_("Registry name of the embedding model; changing it re-embeds every document.")
     )
     # Reciprocal rank fusion weights of the two retrieval signals (0 switches one off).
     vector_weight = models.FloatField(default=1.0)

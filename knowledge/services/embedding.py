@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from accounts.models import Account
 from aiplatform.ai import gateway
 from aiplatform.ai.models import AiModel
@@ -21,8 +23,11 @@ def embedding_model_check(name: str) -> ModelEntry:
     entry = model_entry(name, kind=AiModel.Kind.EMBEDDING)
     if entry.dimensions != EMBEDDING_DIMENSIONS:
         raise InvalidInput(
-            f"The model '{name}' makes {entry.dimensions or 'unknown'}-dimensional vectors; knowledge stores "
-            f"{EMBEDDING_DIMENSIONS}-dimensional ones. Choose a {EMBEDDING_DIMENSIONS}-dimensional model.",
+            gettext(
+                "The model '%(name)s' makes %(dimensions)s-dimensional vectors; knowledge stores "
+                "%(expected)s-dimensional ones. Choose a %(expected)s-dimensional model."
+            )
+            % {"name": name, "dimensions": entry.dimensions or gettext("unknown"), "expected": EMBEDDING_DIMENSIONS},
             fields={"embedding_model": [f"Needs {EMBEDDING_DIMENSIONS} dimensions."]},
         )
     return entry

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils.translation import gettext
+
 from accounts.models import Account
 from aiplatform.ai import gateway
 from aiplatform.ai.errors import ProviderError
@@ -36,10 +38,13 @@ INSTRUCTIONS = (
 
 def rerank_model_check(name: str) -> ModelEntry:
     if not name:
-        raise InvalidInput("Reranking is not configured: set KNOWLEDGE_RERANK_MODEL to a hosted chat model.")
+        raise InvalidInput(gettext("Reranking is not configured: set KNOWLEDGE_RERANK_MODEL to a hosted chat model."))
     entry = model_entry(name, kind=AiModel.Kind.CHAT)
     if entry.provider == AiModel.Provider.LOCAL:
-        raise InvalidInput(f"'{name}' is the offline model, which cannot judge relevance; rerank with a hosted model.")
+        raise InvalidInput(
+            gettext("'%(name)s' is the offline model, which cannot judge relevance; rerank with a hosted model.")
+            % {"name": name}
+        )
     return entry
 
 
@@ -60,5 +65,8 @@ def rerank_passages(*, account: Account, user: Any, query: str, passages: list[P
     except (ValueError, KeyError, TypeError):
         valid = False
     if not valid:
-        raise ProviderError(f"The reranking model '{model}' did not rate the {len(passages)} passages; try again.")
+        raise ProviderError(
+            gettext("The reranking model '%(model)s' did not rate the %(count)s passages; try again.")
+            % {"model": model, "count": len(passages)}
+        )
     return with_rerank_scores(passages, scores)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from aiplatform.errors import LimitReached
@@ -40,7 +41,10 @@ def storage_check(*, account: Account, adding: int) -> None:
     limit = account.storage_limit_gb * GB
     if used + adding > limit:
         raise LimitReached(
-            f"Your plan allows {account.storage_limit_gb} GB of storage; {human_bytes(used)} are in use and "
-            f"this file needs {human_bytes(adding)}. Delete documents or upgrade the plan to upload it.",
+            gettext(
+                "Your plan allows %(limit)s GB of storage; %(used)s are in use and "
+                "this file needs %(adding)s. Delete documents or upgrade the plan to upload it."
+            )
+            % {"limit": account.storage_limit_gb, "used": human_bytes(used), "adding": human_bytes(adding)},
             extra={"limit": limit, "used": used, "name": "storage_bytes"},
         )

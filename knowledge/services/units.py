@@ -26,7 +26,7 @@ MAX_WEIGHT = 10.0
 def _clean(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(gettext("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))})
     errors: dict[str, list[str]] = {}
     if "name" in fields or not partial:
         name = str(fields.get("name") or "").strip()

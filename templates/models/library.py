@@ -40,7 +40,7 @@ class LibraryComponent(TenantModel):
     category = models.CharField(max_length=100, blank=True)
     tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
     component_type = models.CharField(max_length=50, default="custom")
-    code = models.TextField(blank=True, help_text="Sanitised HTML.")
+    code = models.TextField(blank=True, help_text=_("Sanitised HTML."))
     css_styles = models.TextField(blank=True)
     props_schema = models.JSONField(default=dict, blank=True)
     preview_image_url = models.TextField(blank=True)

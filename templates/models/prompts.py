@@ -29,16 +29,16 @@ version_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,9}$", "Up to 1
 
 class PromptTemplate(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    service_type = models.SlugField(max_length=100, help_text="The service (Service.service_type) it serves.")
-    ai_model = models.CharField(max_length=100, help_text="A chat model of the registry (AI models).")
+    service_type = models.SlugField(max_length=100, help_text=_("The service (Service.service_type) it serves."))
+    ai_model = models.CharField(max_length=100, help_text=_("A chat model of the registry (AI models)."))
     version = models.CharField(max_length=10, validators=[version_validator], help_text="e.g. v1, v2.")
     system_prompt = models.TextField(blank=True)
-    user_prompt_template = models.TextField(help_text="Text with {{parameter}} placeholders.")
+    user_prompt_template = models.TextField(help_text=_("Text with {{parameter}} placeholders."))
     parameters = models.JSONField(
-        default=list, blank=True, help_text="List of {name, type, required, label, enum, max_length, …}."
+        default=list, blank=True, help_text=_("List of {name, type, required, label, enum, max_length, …}.")
     )
     output_format = models.CharField(max_length=20, choices=OutputFormat.choices, default=OutputFormat.TEXT)
-    validation_schema = models.JSONField(null=True, blank=True, help_text="JSON Schema the JSON output must match.")
+    validation_schema = models.JSONField(null=True, blank=True, help_text=_("JSON Schema the JSON output must match."))
     temperature = models.DecimalField(
         max_digits=3, decimal_places=2, default=Decimal("0.70"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("2"))],
@@ -46,8 +46,8 @@ class PromptTemplate(models.Model):
     max_tokens = models.PositiveIntegerField(default=1200, validators=[MinValueValidator(1), MaxValueValidator(32000)])
     description = models.TextField(blank=True)
     author = models.CharField(max_length=100, blank=True)
-    is_active = models.BooleanField(default=False, help_text="The version that runs; at most one per service.")
-    activated_at = models.DateTimeField(null=True, blank=True, help_text="Last time it became active (roll back).")
+    is_active = models.BooleanField(default=False, help_text=_("The version that runs; at most one per service."))
+    activated_at = models.DateTimeField(null=True, blank=True, help_text=_("Last time it became active (roll back)."))
     usage_count = models.PositiveIntegerField(default=0)
     avg_tokens = models.PositiveIntegerField(null=True, blank=True)
     avg_response_time_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -111,10 +111,10 @@ class PromptExperiment(models.Model):
     template_a = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="+")
     template_b = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="+")
     traffic_split = models.PositiveSmallIntegerField(
-        default=50, validators=[MinValueValidator(1), MaxValueValidator(99)], help_text="Percent of users on A."
+        default=50, validators=[MinValueValidator(1), MaxValueValidator(99)], help_text=_("Percent of users on A.")
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    version_a_count = models.PositiveIntegerField(default=0, help_text="Completed results served by A.")
+    version_a_count = models.PositiveIntegerField(default=0, help_text=_("Completed results served by A."))
     version_b_count = models.PositiveIntegerField(default=0)
     version_a_avg_rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     version_b_avg_rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)

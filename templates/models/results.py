@@ -38,16 +38,18 @@ class ServiceResult(TenantModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     service = models.ForeignKey("templates.Service", on_delete=models.PROTECT, related_name="results")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    input_data = EncryptedJSONField(default=dict, blank=True, help_text="The validated parameters, encrypted at rest.")
+    input_data = EncryptedJSONField(
+        default=dict, blank=True, help_text=_("The validated parameters, encrypted at rest.")
+    )
     input_files = ArrayField(
         EncryptedTextField(), default=list, blank=True,
-        help_text="Storage paths of the files the user sent (a photo), encrypted at rest; never shown.",
+        help_text=_("Storage paths of the files the user sent (a photo), encrypted at rest; never shown."),
     )  # fmt: skip
-    result_data = models.JSONField(null=True, blank=True, help_text="Parsed JSON, or {'text': …} for text output.")
-    result_text = models.TextField(blank=True, help_text="The model's answer as received.")
-    output_format = models.CharField(max_length=20, default="text", help_text="The template's, when it ran.")
+    result_data = models.JSONField(null=True, blank=True, help_text=_("Parsed JSON, or {'text': …} for text output."))
+    result_text = models.TextField(blank=True, help_text=_("The model's answer as received."))
+    output_format = models.CharField(max_length=20, default="text", help_text=_("The template's, when it ran."))
     result_files = ArrayField(
-        models.TextField(), default=list, blank=True, help_text="Storage paths of the files made (images)."
+        models.TextField(), default=list, blank=True, help_text=_("Storage paths of the files made (images).")
     )
     # Money: the hold while running, the ledger row once settled.
     credits_charged = credit_field()
@@ -63,7 +65,7 @@ class ServiceResult(TenantModel):
         "templates.PromptTemplate", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     template_version = models.CharField(max_length=10, blank=True)
-    version_pinned = models.BooleanField(default=False, help_text="The caller asked for this version.")
+    version_pinned = models.BooleanField(default=False, help_text=_("The caller asked for this version."))
     experiment = models.ForeignKey(
         "templates.PromptExperiment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -76,9 +78,9 @@ class ServiceResult(TenantModel):
         expression=F("tokens_in") + F("tokens_out"), output_field=models.PositiveIntegerField(), db_persist=True
     )
     processing_time_ms = models.PositiveIntegerField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Model calls made (output retries included).")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text=_("Model calls made (output retries included)."))
     error_code = models.CharField(max_length=50, blank=True)
-    error = models.TextField(blank=True, help_text="Shown to the user: what went wrong and what to do.")
+    error = models.TextField(blank=True, help_text=_("Shown to the user: what went wrong and what to do."))
     # Feedback.
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     feedback = models.TextField(blank=True)

@@ -114,7 +114,8 @@ def _clean_tags(tags) -> list[str]:
             continue
         if not _TAG.match(tag):
             raise InvalidInput(
-                f"'{tag[:60]}' is not a valid tag.", fields={"tags": ["Letters, digits, - and spaces; up to 50."]}
+                gettext("'%(tag)s' is not a valid tag.") % {"tag": tag[:60]},
+                fields={"tags": ["Letters, digits, - and spaces; up to 50."]},
             )
         if tag not in out:
             out.append(tag)

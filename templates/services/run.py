@@ -143,8 +143,10 @@ def service_run(
     demo = uses_offline_model(choice.template.ai_model)
     if demo and service.credit_cost > 0 and offline_policy() == "unavailable":
         raise ServiceUnavailable(
-            "This service is switched off here: it would run on the offline demo model, which cannot give a "
-            "real reading. Nothing was charged."
+            gettext(
+                "This service is switched off here: it would run on the offline demo model, which cannot give a "
+                "real reading. Nothing was charged."
+            )
         )
     values = parameters_validate(choice.template.parameters, params)
     photos = photos_validate(choice.template.parameters, files)

@@ -33,7 +33,7 @@ _NUMBERED = re.compile(r"^v(\d+)$")
 
 def _invalid(exc: ValidationError) -> InvalidInput:
     fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
-    return InvalidInput("The template is not valid.", fields=fields)
+    return InvalidInput(gettext("The template is not valid."), fields=fields)
 
 
 def _clean(template: PromptTemplate) -> None:
@@ -83,8 +83,11 @@ def template_update(*, template: PromptTemplate, actor, **fields) -> PromptTempl
     """Change a draft. Active or used versions are frozen: results point at their text."""
     if template.is_frozen:
         raise Conflict(
-            f"{template.service_type} {template.version} has been active or used, so it cannot change. "
-            "Create a new version from it instead.",
+            gettext(
+                "%(service_type)s %(version)s has been active or used, so it cannot change. "
+                "Create a new version from it instead."
+            )
+            % {"service_type": template.service_type, "version": template.version},
             code="template_frozen",
         )
     unknown = set(fields) - set(EDITABLE_FIELDS)
