@@ -7,4 +7,5 @@ from . import views_content
 urlpatterns = [
     path("content/", views_content.ContentStudioView.as_view(), name="content"),
     path("content/add/", views_content.ContentAddView.as_view(), name="content_add"),
+    path("content/<uuid:pk>/", views_content.ContentPieceView.as_view(), name="content_piece"),
 ]

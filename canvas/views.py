@@ -50,7 +50,7 @@ def board_text() -> dict:
         "collapse": _("Collapse"), "expand": _("Expand"), "folder_items": _("%(n)s pieces"),
         "folder_empty": _("Drop pieces here or connect them."), "chat_empty": _(
             "Connect pieces or folders to this chat, then ask: the answer reads what is connected."),
-        "ask": _("Ask"), "ask_placeholder": _("Ask about the connected content…"), "credits": _("%(n)s credits"),
+        "details": _("Analysis, scripts, notes"), "ask": _("Ask"), "ask_placeholder": _("Ask about the connected content…"), "credits": _("%(n)s credits"),
         "add_folder": _("+ Folder"), "add_chat": _("+ AI chat"), "undo": _("Undo"), "minimap": _("Minimap"),
         "snap": _("Snap to grid"), "read_only": _("View only: you can look, not change."),
         "new_folder": _("New folder"), "new_chat": _("AI chat"), "live": _("Live"), "connecting": _("Connecting…"),
@@ -72,6 +72,7 @@ def board_config(project, membership, *, editable: bool) -> dict:
     return {
         "project_id": str(project.pk), "ws_path": f"/ws/canvas/{project.pk}/",
         "api_url": reverse("canvas-project-detail", args=[project.pk]), "editable": editable,
+        "piece_url": reverse("canvas:content_piece", args=["00000000-0000-0000-0000-000000000000"]),
         "permission": snapshot.permission, "canvas_data": snapshot.canvas_data,
         "snapshot": {"project_id": snapshot.project_id, "permission": snapshot.permission,
                      "canvas_data": snapshot.canvas_data, "nodes": snapshot.nodes,

@@ -204,7 +204,10 @@
           T.status[row.processing_status] || row.processing_status),
         jobBadges(row.id),
         row.source_url && /^https?:/.test(row.source_url)
-          ? h("a", { className: "nodrag", href: row.source_url, target: "_blank", rel: "noopener" }, T.open) : null),
+          ? h("a", { className: "nodrag", href: row.source_url, target: "_blank", rel: "noopener" }, T.open) : null,
+        cfg.piece_url ? h("a", { className: "nodrag", "data-testid": "piece-details",
+                                 href: cfg.piece_url.replace("00000000-0000-0000-0000-000000000000", row.id) },
+                          T.details) : null),
       handles());
   }
 
