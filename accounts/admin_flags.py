@@ -7,20 +7,26 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .flags import FLAGS, PREFIX, app_setting_forget
 from .models import Account, AppSetting
 
 
 class AppSettingForm(forms.ModelForm):
-    enabled = forms.BooleanField(required=False, help_text="Feature flags: on for the whole platform.")
+    enabled = forms.BooleanField(required=False, help_text=_("Feature flags: on for the whole platform."))
     accounts_on = forms.ModelMultipleChoiceField(
-        queryset=Account.objects.order_by("name"), required=False, widget=FilteredSelectMultiple("accounts", False),
-        help_text="Feature flags: on for these accounts even when the platform switch is off.",
+        queryset=Account.objects.order_by("name"),
+        required=False,
+        widget=FilteredSelectMultiple("accounts", False),
+        help_text=_("Feature flags: on for these accounts even when the platform switch is off."),
     )
     accounts_off = forms.ModelMultipleChoiceField(
-        queryset=Account.objects.order_by("name"), required=False, widget=FilteredSelectMultiple("accounts", False),
-        help_text="Feature flags: off for these accounts.",
+        queryset=Account.objects.order_by("name"),
+        required=False,
+        widget=FilteredSelectMultiple("accounts", False),
+        help_text=_("Feature flags: off for these accounts."),
     )
 
     class Meta:
@@ -47,11 +53,11 @@ class AppSettingForm(forms.ModelForm):
         key = data.get("key") or ""
         if key.startswith(PREFIX):
             if key.removeprefix(PREFIX) not in FLAGS:
-                self.add_error("key", "No such feature flag.")
+                self.add_error("key", gettext("No such feature flag."))
             on = {str(a.pk) for a in data.get("accounts_on") or []}
             off = {str(a.pk) for a in data.get("accounts_off") or []}
             if on & off:
-                self.add_error("accounts_off", "An account cannot be both on and off.")
+                self.add_error("accounts_off", gettext("An account cannot be both on and off."))
             data["value"] = {"enabled": bool(data.get("enabled")),
                              "accounts": {**{k: True for k in on}, **{k: False for k in off}}}  # fmt: skip
         elif data.get("value") is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -78,7 +79,9 @@ class MyAccountViewSet(viewsets.GenericViewSet):
         """Make this account the active one for the browser session."""
         membership = self.get_object()
         if request.auth is not None:
-            raise InvalidInput("An API key always acts for its own account; switching applies to browser sessions.")
+            raise InvalidInput(
+                gettext("An API key always acts for its own account; switching applies to browser sessions.")
+            )
         request.session[SESSION_KEY] = str(membership.account_id)
         return Response(s.MyAccountSerializer(membership, context={"active_account_id": membership.account_id}).data)
 

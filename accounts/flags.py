@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from aiplatform.errors import ServiceError
 
@@ -89,7 +90,8 @@ def feature_require(name: str, *, account_id=None) -> None:
     """Raise FeatureDisabled (403, code feature_disabled) when the feature is off."""
     if not feature_enabled(name, account_id=account_id):
         raise FeatureDisabled(
-            f"{FLAGS[name].description.rstrip('.')} is switched off for this account. Contact support to enable it."
+            gettext("%(feature)s is switched off for this account. Contact support to enable it.")
+            % {"feature": FLAGS[name].description.rstrip(".")}
         )
 
 

@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views import View
 from django.views.decorators.http import require_POST
 
@@ -57,10 +58,10 @@ def account_switch(request):
     account_id = request.POST.get("account_id", "")
     membership = memberships_for_user(request.user).filter(account_id=account_id).first() if account_id else None
     if membership is None:
-        messages.error(request, "You are not a member of that account.")
+        messages.error(request, gettext("You are not a member of that account."))
     else:
         request.session[SESSION_KEY] = str(membership.account_id)
-        messages.success(request, f"Switched to {membership.account.name}.")
+        messages.success(request, gettext("Switched to %(account)s.") % {"account": membership.account.name})
     return _back(request, "dashboard")
 
 
@@ -77,7 +78,7 @@ class AccountCreateView(View):
         if form.is_valid():
             account = account_create(owner=request.user, **form.cleaned_data)
             request.session[SESSION_KEY] = str(account.id)
-            messages.success(request, f"Account {account.name} created.")
+            messages.success(request, gettext("Account %(account)s created.") % {"account": account.name})
             return redirect("dashboard")
         return render(request, "accounts/account_new.html", {"form": form}, status=400)
 
@@ -105,7 +106,7 @@ class ProfileView(View):
             with transaction.atomic():
                 for f in bound:
                     f.save()
-            messages.success(request, "Profile saved.")
+            messages.success(request, gettext("Profile saved."))
             return redirect("settings_profile")
         return render(request, "accounts/settings_profile.html", {"forms": bound}, status=400)
 
@@ -127,7 +128,7 @@ class AccountSettingsView(TenantViewMixin, View):
                 for name, errors in (exc.fields or {}).items():
                     form.add_error(name if name in form.fields else None, errors)
             else:
-                messages.success(request, "Account saved.")
+                messages.success(request, gettext("Account saved."))
                 return redirect("settings_account")
         return render(request, "accounts/settings_account.html", {"form": form}, status=400)
 
@@ -155,7 +156,7 @@ class MembersView(TenantViewMixin, View):
         ok = run_and_report(
             request,
             lambda: invitation_create(account=self.account, actor=self.membership, **form.cleaned_data),
-            f"Invitation sent to {email}.",
+            gettext("Invitation sent to %(email)s.") % {"email": email},
         )
         return redirect("settings_members") if ok else self.get(request, invite_form=form)
 
@@ -170,10 +171,11 @@ class MemberRoleView(TenantViewMixin, View):
                 lambda: membership_change_role(
                     account=self.account, actor=self.membership, membership=membership, role=form.cleaned_data["role"]
                 ),
-                f"{membership.user.email} is now {form.cleaned_data['role']}.",
+                gettext("%(email)s is now %(role)s.")
+                % {"email": membership.user.email, "role": form.cleaned_data["role"]},
             )
         else:
-            messages.error(request, "Choose a valid role.")
+            messages.error(request, gettext("Choose a valid role."))
         return redirect("settings_members")
 
 
@@ -200,7 +202,7 @@ class InvitationRevokeView(TenantViewMixin, View):
         run_and_report(
             request,
             lambda: invitation_revoke(account=self.account, actor=self.membership, invitation=invitation),
-            f"Invitation to {invitation.email} revoked.",
+            gettext("Invitation to %(email)s revoked.") % {"email": invitation.email},
         )
         return redirect("settings_members")
 
@@ -233,7 +235,7 @@ class ApiKeyRevokeView(TenantViewMixin, View):
         run_and_report(
             request,
             lambda: api_key_revoke(account=self.account, actor=self.membership, api_key=key),
-            f"Key {key.name} revoked.",
+            gettext("Key %(key)s revoked.") % {"key": key.name},
         )
         return redirect("settings_api_keys")
 
@@ -267,5 +269,5 @@ class InvitationAcceptView(View):
                 status=exc.status,
             )
         request.session[SESSION_KEY] = str(membership.account_id)
-        messages.success(request, f"Welcome to {membership.account.name}.")
+        messages.success(request, gettext("Welcome to %(account)s.") % {"account": membership.account.name})
         return redirect("dashboard")

@@ -16,11 +16,11 @@ def validate_username(value: str) -> None:
     """A display handle (seed 001 `username`): 3 to 50 characters, letters and digits
     of any script with `.`, `_` or `-` inside, not all digits."""
     if not 3 <= len(value) <= 50:
-        raise ValidationError("A username has 3 to 50 characters.", code="username_length")
+        raise ValidationError(_("A username has 3 to 50 characters."), code="username_length")
     if not USERNAME_PATTERN.fullmatch(value) or ".." in value:
-        raise ValidationError("Use letters and digits, with . _ or - between them.", code="username_characters")
+        raise ValidationError(_("Use letters and digits, with . _ or - between them."), code="username_characters")
     if value.isdigit():
-        raise ValidationError("A username needs at least one letter.", code="username_digits")
+        raise ValidationError(_("A username needs at least one letter."), code="username_digits")
 
 
 class UserManager(BaseUserManager):
@@ -63,7 +63,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Seed 001 `username`: an optional display handle, unique whatever its case (blank: none).
     username = models.CharField(
         max_length=50, blank=True, validators=[validate_username],
-        help_text="Your display handle: 3 to 50 letters or digits, with . _ or - between them.",
+        help_text=_("Your display handle: 3 to 50 letters or digits, with . _ or - between them."),
     )  # fmt: skip
     avatar_url = models.URLField(max_length=500, blank=True)
     role = models.CharField(max_length=20, choices=PlatformRole.choices, default=PlatformRole.USER)
@@ -71,7 +71,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     business_name = models.CharField(max_length=255, blank=True)
     login_provider = models.CharField(max_length=20, choices=LoginProvider.choices, default=LoginProvider.EMAIL)
     provider_user_id = models.CharField(max_length=255, blank=True)
-    is_active = models.BooleanField(default=True, help_text="Unset to ban or soft-delete the user.")
+    is_active = models.BooleanField(default=True, help_text=_("Unset to ban or soft-delete the user."))
     last_active_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

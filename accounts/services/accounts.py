@@ -5,6 +5,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.actors import require_role
 from accounts.models import Account, Membership, Role, User, UserPreferences, UserProfile
@@ -24,7 +25,7 @@ def account_create(
     """
     name = name.strip()
     if not name:
-        raise InvalidInput("An account needs a name.", fields={"name": ["This field is required."]})
+        raise InvalidInput(_("An account needs a name."), fields={"name": [_("This field is required.")]})
     limits = PLAN_LIMITS[Account.PlanType(plan_type)]
     account_id = uuid.uuid4()
     with account_context(account_id):
@@ -52,17 +53,17 @@ def account_settings_update(*, account: Account, actor: Membership, name: str, b
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["This field is required."]
+        errors["name"] = [_("This field is required.")]
     elif len(name) > 255:
-        errors["name"] = ["At most 255 characters."]
+        errors["name"] = [_("At most 255 characters.")]
     billing_email = (billing_email or "").strip()
     if billing_email:
         try:
             validate_email(billing_email)
         except ValidationError:
-            errors["billing_email"] = ["Enter a valid email address."]
+            errors["billing_email"] = [_("Enter a valid email address.")]
     if errors:
-        raise InvalidInput("Some fields are invalid.", fields=errors)
+        raise InvalidInput(_("Some fields are invalid."), fields=errors)
     with account_context(account.id):
         account.name, account.billing_email = name, billing_email
         account.save(update_fields=["name", "billing_email"])

@@ -6,6 +6,7 @@ import string
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import require_role
 from accounts.models import Account, ApiKey, Membership, Role
@@ -26,13 +27,16 @@ def api_key_create(*, account: Account, actor: Membership, name: str, role: str 
     require_role(actor, Role.ADMIN, "Only admins and owners can create API keys.")
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Give the key a name.", fields={"name": ["This field is required."]})
+        raise InvalidInput(_("Give the key a name."), fields={"name": [_("This field is required.")]})
     try:
         role_enum = Role(role)
     except ValueError:
-        raise InvalidInput(f"Unknown role '{role}'.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]})
+        raise InvalidInput(
+            _("Unknown role '%(role)s'.") % {"role": role},
+            fields={"role": [_("Choose one of %(roles)s.") % {"roles": ", ".join(Role.values)}]},
+        )
     if role_enum.rank > actor.role_enum.rank:
-        raise Forbidden("A key cannot have a role above yours.")
+        raise Forbidden(_("A key cannot have a role above yours."))
     prefix, raw = _new_raw_key()
     key = ApiKey.objects.create(
         account=account,
@@ -49,7 +53,7 @@ def api_key_create(*, account: Account, actor: Membership, name: str, role: str 
 def api_key_revoke(*, account: Account, actor: Membership, api_key: ApiKey) -> ApiKey:
     require_role(actor, Role.ADMIN, "Only admins and owners can revoke API keys.")
     if api_key.revoked_at:
-        raise Conflict("This key is already revoked.", code="already_revoked")
+        raise Conflict(_("This key is already revoked."), code="already_revoked")
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at"])
     return api_key

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import require_role
 from accounts.events import publish_on_commit
@@ -22,8 +23,11 @@ def _lock_account(account: Account) -> Account:
 
 def _limit_error(account: Account) -> LimitReached:
     return LimitReached(
-        f"This account's plan allows {account.user_limit} users, counting pending invitations. "
-        "Remove a member, revoke an invitation or upgrade the plan.",
+        _(
+            "This account's plan allows %(limit)s users, counting pending invitations. "
+            "Remove a member, revoke an invitation or upgrade the plan."
+        )
+        % {"limit": account.user_limit},
         extra={"limit": account.user_limit},
     )
 
@@ -37,18 +41,21 @@ def invitation_create(
     try:
         role_enum = Role(role)
     except ValueError:
-        raise InvalidInput(f"Unknown role '{role}'.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]})
+        raise InvalidInput(
+            _("Unknown role '%(role)s'.") % {"role": role},
+            fields={"role": [_("Choose one of %(roles)s.") % {"roles": ", ".join(Role.values)}]},
+        )
     if role_enum.rank > actor.role_enum.rank:
-        raise Forbidden("You cannot invite someone with a role above your own.")
+        raise Forbidden(_("You cannot invite someone with a role above your own."))
     email = User.objects.normalize_email(email or "").strip().lower()
     if not email or "@" not in email:
-        raise InvalidInput("Enter a valid email address.", fields={"email": ["Enter a valid email address."]})
+        raise InvalidInput(_("Enter a valid email address."), fields={"email": [_("Enter a valid email address.")]})
     account = _lock_account(account)
     if Membership.objects.for_account(account).filter(user__email__iexact=email).exists():
-        raise Conflict(f"{email} is already a member of this account.", code="already_member")
+        raise Conflict(_("%(email)s is already a member of this account.") % {"email": email}, code="already_member")
     pending = pending_invitations(account)
     if pending.filter(email=email).exists():
-        raise Conflict(f"{email} already has a pending invitation.", code="already_invited")
+        raise Conflict(_("%(email)s already has a pending invitation.") % {"email": email}, code="already_invited")
     # Expired invitations still marked pending would block the unique constraint.
     Invitation.objects.for_account(account).filter(email=email, status=Invitation.Status.PENDING).update(
         status=Invitation.Status.EXPIRED
@@ -76,7 +83,7 @@ def invitation_create(
 def invitation_revoke(*, account: Account, actor: Membership, invitation: Invitation) -> Invitation:
     require_role(actor, Role.ADMIN, "Only admins and owners can revoke invitations.")
     if invitation.status != Invitation.Status.PENDING:
-        raise Conflict(f"This invitation is already {invitation.status}.", code="not_pending")
+        raise Conflict(_("This invitation is already %(status)s.") % {"status": invitation.status}, code="not_pending")
     invitation.status = Invitation.Status.REVOKED
     invitation.save(update_fields=["status"])
     return invitation
@@ -86,23 +93,24 @@ def invitation_revoke(*, account: Account, actor: Membership, invitation: Invita
 def invitation_accept(*, invitation: Invitation | None, user: User) -> Membership:
     """Join the inviting account. The invitation must be addressed to this user."""
     if invitation is None:
-        raise NotFound("This invitation link is not valid. Ask for a new invitation.", code="invitation_invalid")
+        raise NotFound(_("This invitation link is not valid. Ask for a new invitation."), code="invitation_invalid")
     with account_context(invitation.account_id):
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.status == Invitation.Status.ACCEPTED:
-            raise Conflict("This invitation has already been used.", code="invitation_used")
+            raise Conflict(_("This invitation has already been used."), code="invitation_used")
         if invitation.status == Invitation.Status.REVOKED:
-            raise Conflict("This invitation was revoked. Ask for a new invitation.", code="invitation_revoked")
+            raise Conflict(_("This invitation was revoked. Ask for a new invitation."), code="invitation_revoked")
         if invitation.status == Invitation.Status.EXPIRED or invitation.is_expired:
-            raise Conflict("This invitation has expired. Ask for a new invitation.", code="invitation_expired")
+            raise Conflict(_("This invitation has expired. Ask for a new invitation."), code="invitation_expired")
         if invitation.email.lower() != user.email.lower():
             raise Forbidden(
-                f"This invitation was sent to {invitation.email}. Sign in with that address to accept it.",
+                _("This invitation was sent to %(email)s. Sign in with that address to accept it.")
+                % {"email": invitation.email},
                 code="invitation_wrong_user",
             )
         account = _lock_account(invitation.account)
         if Membership.objects.for_account(account).filter(user=user).exists():
-            raise Conflict("You are already a member of this account.", code="already_member")
+            raise Conflict(_("You are already a member of this account."), code="already_member")
         if member_count(account) >= account.user_limit:
             raise _limit_error(account)
         membership = Membership.objects.create(account=account, user=user, role=invitation.role)

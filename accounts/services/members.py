@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.actors import require_role
 from accounts.models import Account, Membership, Role
@@ -23,7 +24,7 @@ def _lock_owners(account: Account) -> int:
 def _check_manage(actor: Membership, target: Membership) -> None:
     require_role(actor, Role.ADMIN, "Only admins and owners can manage members.")
     if target.role_enum.rank > actor.role_enum.rank:
-        raise Forbidden("You cannot change a member whose role is above yours.")
+        raise Forbidden(_("You cannot change a member whose role is above yours."))
 
 
 @transaction.atomic
@@ -31,12 +32,15 @@ def membership_change_role(*, account: Account, actor: Membership, membership: M
     try:
         new_role = Role(role)
     except ValueError:
-        raise InvalidInput(f"Unknown role '{role}'.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]})
+        raise InvalidInput(
+            _("Unknown role '%(role)s'.") % {"role": role},
+            fields={"role": [_("Choose one of %(roles)s.") % {"roles": ", ".join(Role.values)}]},
+        )
     _check_manage(actor, membership)
     if new_role.rank > actor.role_enum.rank:
-        raise Forbidden("You cannot grant a role above your own.")
+        raise Forbidden(_("You cannot grant a role above your own."))
     if membership.role == Role.OWNER and new_role != Role.OWNER and _lock_owners(account) <= 1:
-        raise Conflict("An account needs at least one owner. Make someone else an owner first.", code="last_owner")
+        raise Conflict(_("An account needs at least one owner. Make someone else an owner first."), code="last_owner")
     membership.role = new_role
     membership.save(update_fields=["role", "updated_at"])
     return membership
@@ -48,6 +52,6 @@ def membership_remove(*, account: Account, actor: Membership, membership: Member
         _check_manage(actor, membership)
     if membership.role == Role.OWNER and _lock_owners(account) <= 1:
         raise Conflict(
-            "The last owner cannot leave or be removed. Make someone else an owner first.", code="last_owner"
+            _("The last owner cannot leave or be removed. Make someone else an owner first."), code="last_owner"
         )
     membership.delete()

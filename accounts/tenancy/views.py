@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from aiplatform.errors import ServiceError
@@ -67,7 +68,7 @@ class TenantViewMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if request.account is None:
-            messages.info(request, "You are not a member of any account yet.")
+            messages.info(request, _("You are not a member of any account yet."))
             return redirect("dashboard")
         if not request.account_role.at_least(self.required_role):
             raise PermissionDenied("Your role in this account does not allow this.")

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from aiplatform.errors import InsufficientCredits, InvalidInput
@@ -96,7 +97,8 @@ def chat_message(message: ChatMessage | Mapping) -> ChatMessage:
         chat = ChatMessage(role=role, content=content, images=tuple(images))
     if chat.images and chat.role != "user":
         raise InvalidInput(
-            "Only user messages can carry images.", fields={"messages": ["Images in a non-user message."]}
+            gettext("Only user messages can carry images."),
+            fields={"messages": [gettext("Images in a non-user message.")]},
         )
     return chat
 
@@ -124,27 +126,40 @@ def prepare(
     entry = model_entry(model)
     msgs = tuple(chat_message(m) for m in messages)
     if not msgs:
-        raise InvalidInput("A completion needs at least one message.", fields={"messages": ["Empty."]})
+        raise InvalidInput(
+            gettext("A completion needs at least one message."), fields={"messages": [gettext("Empty.")]}
+        )
     if charged is not None and (charge or reservation is not None):
-        raise InvalidInput("Pass either charge/reservation (the gateway charges) or charged= (you did), not both.")
+        raise InvalidInput(
+            gettext("Pass either charge/reservation (the gateway charges) or charged= (you did), not both.")
+        )
     if temperature is not None and not 0 <= temperature <= 2:
-        raise InvalidInput("temperature must be between 0 and 2.", fields={"temperature": ["Between 0 and 2."]})
+        raise InvalidInput(
+            gettext("temperature must be between 0 and 2."), fields={"temperature": [gettext("Between 0 and 2.")]}
+        )
     if max_tokens is not None and not 0 < max_tokens <= entry.max_output_tokens:
         raise InvalidInput(
-            f"max_tokens must be between 1 and {entry.max_output_tokens} for {entry.name}.",
-            fields={"max_tokens": [f"At most {entry.max_output_tokens}."]},
+            gettext("max_tokens must be between 1 and %(limit)s for %(model)s.")
+            % {"limit": entry.max_output_tokens, "model": entry.name},
+            fields={"max_tokens": [gettext("At most %(limit)s.") % {"limit": entry.max_output_tokens}]},
         )
     if any(m.images for m in msgs) and not entry.accepts_images:
         raise InvalidInput(
-            f"The model {entry.name} does not read images. Choose a vision model of the registry "
-            "(one marked 'accepts images').",
-            code="images_unsupported", fields={"model": ["This model does not accept images."]},
-        )  # fmt: skip
+            gettext(
+                "The model %(model)s does not read images. Choose a vision model of the registry "
+                "(one marked 'accepts images')."
+            )
+            % {"model": entry.name},
+            code="images_unsupported",
+            fields={"model": [gettext("This model does not accept images.")]},
+        )
     prompt = estimate_prompt_tokens(msgs)
     if prompt > entry.context_window:
         raise InvalidInput(
-            f"The conversation is too long for {entry.name}: about {prompt} tokens, its context window is "
-            f"{entry.context_window}.",
+            gettext(
+                "The conversation is too long for %(model)s: about %(tokens)s tokens, its context window is %(window)s."
+            )
+            % {"model": entry.name, "tokens": prompt, "window": entry.context_window},
             code="context_too_long",
         )
     request = ChatRequest(

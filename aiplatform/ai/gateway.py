@@ -71,6 +71,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from accounts.models import Account
 from aiplatform.errors import InvalidInput
 from billing.services.ledger import NO_REFERENCE, Reference
@@ -186,7 +188,7 @@ def embed(
     entry = model_entry(model, kind=AiModel.Kind.EMBEDDING)
     texts = list(texts)
     if any(not isinstance(t, str) for t in texts):
-        raise InvalidInput("Only text can be embedded.", fields={"texts": ["Every item must be a string."]})
+        raise InvalidInput(_("Only text can be embedded."), fields={"texts": [_("Every item must be a string.")]})
     if not texts:
         return Embeddings(vectors=[], model=entry.name, dimensions=entry.dimensions or 0)
     call_guard(account=account)
@@ -205,8 +207,11 @@ def embed(
         size = len(vectors[0])
         if entry.dimensions and any(len(v) != entry.dimensions for v in vectors):
             raise ProviderMisconfigured(
-                f"The registry says {entry.name} has {entry.dimensions} dimensions, the provider sent {size}: "
-                "fix the registry entry or the provider model."
+                _(
+                    "The registry says %(model)s has %(dimensions)s dimensions, the provider sent %(size)s: "
+                    "fix the registry entry or the provider model."
+                )
+                % {"model": entry.name, "dimensions": entry.dimensions, "size": size}
             )
     except Exception as exc:
         calls.meter(

@@ -23,18 +23,20 @@ class AiModel(models.Model):
         CHAT = "chat", _("Chat completion")
         EMBEDDING = "embedding", _("Embedding")
 
-    name = models.SlugField(max_length=100, unique=True, help_text="The name apps and API callers use.")
+    name = models.SlugField(max_length=100, unique=True, help_text=_("The name apps and API callers use."))
     display_name = models.CharField(max_length=100, blank=True)
     provider = models.CharField(max_length=20, choices=Provider.choices)
-    provider_model = models.CharField(max_length=100, help_text="The model id sent to the provider.")
+    provider_model = models.CharField(max_length=100, help_text=_("The model id sent to the provider."))
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CHAT)
-    context_window = models.PositiveIntegerField(default=8192, help_text="Tokens of prompt + answer.")
+    context_window = models.PositiveIntegerField(default=8192, help_text=_("Tokens of prompt + answer."))
     max_output_tokens = models.PositiveIntegerField(default=4096)
-    dimensions = models.PositiveIntegerField(null=True, blank=True, help_text="Embedding models: vector size.")
+    dimensions = models.PositiveIntegerField(null=True, blank=True, help_text=_("Embedding models: vector size."))
     accepts_images = models.BooleanField(
         default=False,
-        help_text="Chat models: reads images sent with a message (a vision model). The offline model "
-        "accepts them only to say that it cannot see them.",
+        help_text=_(
+            "Chat models: reads images sent with a message (a vision model). The offline model "
+            "accepts them only to say that it cannot see them."
+        ),
     )
     price_in_per_mtok = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     price_out_per_mtok = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .errors import ModelUnavailable
 from .models import AiModel
@@ -39,8 +40,9 @@ def default_model(*, kind: str = AiModel.Kind.CHAT) -> str:
 
 def _unavailable(name: str, kind: str) -> ModelUnavailable:
     return ModelUnavailable(
-        f"The model '{name}' is not available. Choose one of: {', '.join(model_names(kind=kind)) or 'none'}.",
-        fields={"model": ["Unknown or disabled model."]},
+        _("The model '%(model)s' is not available. Choose one of: %(models)s.")
+        % {"model": name, "models": ", ".join(model_names(kind=kind)) or _("none")},
+        fields={"model": [_("Unknown or disabled model.")]},
     )
 
 

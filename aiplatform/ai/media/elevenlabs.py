@@ -23,6 +23,7 @@ import re
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ..providers.transport import Endpoint
 from . import http
@@ -55,24 +56,36 @@ def parse_error(response: httpx.Response) -> tuple[str, str]:
 
 def _map_error(status: int, code: str, message: str) -> Exception | None:
     if code == "invalid_api_key":
-        return MediaMisconfigured(f"ElevenLabs refused the API key ({message}). Check MEDIA_ELEVENLABS_API_KEY.")
+        return MediaMisconfigured(
+            _("ElevenLabs refused the API key (%(message)s). Check MEDIA_ELEVENLABS_API_KEY.") % {"message": message}
+        )
     if code == "quota_exceeded":
         return MediaRejected(
-            f"Our ElevenLabs quota is used up ({message}). An operator must upgrade the ElevenLabs plan, or set "
-            "MEDIA_VOICE_PROVIDER=offline for new voices.",
+            _(
+                "Our ElevenLabs quota is used up (%(message)s). An operator must upgrade the ElevenLabs plan, or set "
+                "MEDIA_VOICE_PROVIDER=offline for new voices."
+            )
+            % {"message": message},
             code="provider_quota_exceeded",
         )
     if code == "voice_not_found":
         return MediaRejected(
-            f"ElevenLabs no longer has this voice ({message}). Create the voice model again from its sample.",
+            _("ElevenLabs no longer has this voice (%(message)s). Create the voice model again from its sample.")
+            % {"message": message},
             code="voice_not_found",
         )
     if code == "max_character_limit_exceeded":
-        return MediaRejected(f"The script is too long for the voice model ({message}). Split it.", code="text_too_long")
+        return MediaRejected(
+            _("The script is too long for the voice model (%(message)s). Split it.") % {"message": message},
+            code="text_too_long",
+        )
     if status == 429:
-        what = {"too_many_concurrent_requests": "more requests at once than our plan allows",
-                "system_busy": "ElevenLabs is busy"}.get(code, code or "rate limited")  # fmt: skip
-        return MediaBusy(f"ElevenLabs refused the request for now ({what}: {message}). The job is retried later.")
+        what = {"too_many_concurrent_requests": _("more requests at once than our plan allows"),
+                "system_busy": _("ElevenLabs is busy")}.get(code, code or _("rate limited"))  # fmt: skip
+        return MediaBusy(
+            _("ElevenLabs refused the request for now (%(what)s: %(message)s). The job is retried later.")
+            % {"what": what, "message": message}
+        )
     return None
 
 
@@ -102,7 +115,9 @@ class ElevenLabs(MediaProvider):
     def voice_clone(self, request: VoiceCloneRequest) -> VoiceCloneResult:
         endpoint = self._require()
         if not request.samples:
-            raise MediaInputInvalid("A voice clone needs at least one audio sample.", fields={"samples": ["Empty."]})
+            raise MediaInputInvalid(
+                _("A voice clone needs at least one audio sample."), fields={"samples": [_("Empty.")]}
+            )
         data = {
             "name": request.name,
             "remove_background_noise": "true" if request.remove_background_noise else "false",
@@ -118,7 +133,9 @@ class ElevenLabs(MediaProvider):
         body = http.json_body(endpoint, response)
         voice_id = body.get("voice_id")
         if not voice_id:
-            raise MediaRejected(f"ElevenLabs answered the clone without a voice_id ({str(body)[:120]}).")
+            raise MediaRejected(
+                _("ElevenLabs answered the clone without a voice_id (%(body)s).") % {"body": str(body)[:120]}
+            )
         return VoiceCloneResult(voice_id=str(voice_id), requires_verification=bool(body.get("requires_verification")))
 
     def speech(self, request: SpeechRequest) -> AudioResult:
@@ -127,9 +144,11 @@ class ElevenLabs(MediaProvider):
         limit = CHARACTER_LIMITS.get(model, settings.MEDIA_MAX_SCRIPT_CHARS)
         if len(request.text) > limit:
             raise MediaInputInvalid(
-                f"The script has {len(request.text)} characters; {model} speaks at most {limit} per clip. Split it.",
-                fields={"text": [f"At most {limit} characters."]}, code="text_too_long",
-            )  # fmt: skip
+                _("The script has %(count)s characters; %(model)s speaks at most %(limit)s per clip. Split it.")
+                % {"count": len(request.text), "model": model, "limit": limit},
+                fields={"text": [_("At most %(limit)s characters.") % {"limit": limit}]},
+                code="text_too_long",
+            )
         output_format = request.output_format or settings.MEDIA_ELEVENLABS_OUTPUT_FORMAT
         body: dict = {"text": request.text, "model_id": model}
         if request.voice_settings:
@@ -142,7 +161,7 @@ class ElevenLabs(MediaProvider):
             json=body, headers={"Accept": "audio/mpeg"}, parse_error=parse_error, map_error=_map_error,
         )  # fmt: skip
         if not response.content:
-            raise MediaRejected("ElevenLabs answered with no audio.")
+            raise MediaRejected(_("ElevenLabs answered with no audio."))
         target.write_bytes(response.content)
         return AudioResult(
             path=target, content_type="audio/mpeg", duration_seconds=mp3_seconds(len(response.content), output_format),

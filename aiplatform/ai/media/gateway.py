@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from billing.services.ledger import NO_REFERENCE, Reference
@@ -77,7 +78,10 @@ class Rendered:
 def _ready(name: str, *, speaks: bool = False, renders: bool = False):
     provider = media_provider(name)
     if (speaks and not provider.speaks) or (renders and not provider.renders):
-        raise MediaMisconfigured(f"{provider.label} does not {'speak' if speaks else 'render video'}.")
+        raise MediaMisconfigured(
+            (_("%(provider)s does not speak.") if speaks else _("%(provider)s does not render video."))
+            % {"provider": provider.label}
+        )
     reason = provider.unavailable_reason()
     if reason:
         error = MediaToolMissing if name == "offline" else MediaMisconfigured
@@ -164,8 +168,15 @@ def _wait(engine, job: VideoJob, progress: Callable[[], None] | None, wake: Call
             time.sleep(min(1.0, settings.MEDIA_HEYGEN_POLL_SECONDS))
         if time.monotonic() > deadline:
             raise MediaProviderError(
-                f"{engine.label} did not finish the video within {settings.MEDIA_HEYGEN_MAX_WAIT_SECONDS:g} s "
-                f"(MEDIA_HEYGEN_MAX_WAIT_SECONDS); video {job.video_id}.",
+                _(
+                    "%(engine)s did not finish the video within %(seconds)s s "
+                    "(MEDIA_HEYGEN_MAX_WAIT_SECONDS); video %(video)s."
+                )
+                % {
+                    "engine": engine.label,
+                    "seconds": format(settings.MEDIA_HEYGEN_MAX_WAIT_SECONDS, "g"),
+                    "video": job.video_id,
+                },
                 retryable=False,
             )
         job = engine.video_status(job.video_id)
@@ -193,8 +204,12 @@ def video_render(
         job = _wait(engine, job, progress, wake)
         if job.status == VideoState.FAILED:
             raise MediaProviderError(
-                f"{engine.label} could not render the video ({job.failure_code or 'failed'}: "
-                f"{job.failure_message or 'no reason given'}).",
+                _("%(engine)s could not render the video (%(code)s: %(reason)s).")
+                % {
+                    "engine": engine.label,
+                    "code": job.failure_code or "failed",
+                    "reason": job.failure_message or _("no reason given"),
+                },
                 retryable=False,
             )
         path = engine.video_download(job, request.workdir)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ..providers.transport import Endpoint
 from . import http
@@ -60,16 +61,22 @@ def parse_error(response: httpx.Response) -> tuple[str, str]:
 
 def _map_error(status: int, code: str, message: str) -> Exception | None:
     if status in (401, 403) or code in ("invalid_api_key", "unauthorized", "40102"):
-        return MediaMisconfigured(f"HeyGen refused the API key ({message}). Check MEDIA_HEYGEN_API_KEY.")
+        return MediaMisconfigured(
+            _("HeyGen refused the API key (%(message)s). Check MEDIA_HEYGEN_API_KEY.") % {"message": message}
+        )
     if code in ("insufficient_credit", "insufficient_credits", "quota_exceeded"):
         return MediaRejected(
-            f"Our HeyGen credits are used up ({message}). An operator must top up the HeyGen plan, or set "
-            "MEDIA_AVATAR_PROVIDER=offline.",
+            _(
+                "Our HeyGen credits are used up (%(message)s). An operator must top up the HeyGen plan, or set "
+                "MEDIA_AVATAR_PROVIDER=offline."
+            )
+            % {"message": message},
             code="provider_quota_exceeded",
         )
     if status == 429:
         return MediaBusy(
-            f"HeyGen is rate limiting us ({code or 'rate_limited'}: {message}). The job is retried later.",
+            _("HeyGen is rate limiting us (%(code)s: %(message)s). The job is retried later.")
+            % {"code": code or "rate_limited", "message": message},
             extra={"retry_after": 60},
         )
     return None
@@ -81,10 +88,12 @@ def _data(endpoint: Endpoint, response: httpx.Response) -> dict:
     if error:
         code = error.get("code", "") if isinstance(error, dict) else ""
         message = error.get("message", error) if isinstance(error, dict) else error
-        raise MediaRejected(f"HeyGen refused the request ({code}: {message}).")
+        raise MediaRejected(
+            _("HeyGen refused the request (%(code)s: %(message)s).") % {"code": code, "message": message}
+        )
     data = body.get("data")
     if not isinstance(data, dict):
-        raise MediaProviderError(f"HeyGen answered without data ({str(body)[:120]}).")
+        raise MediaProviderError(_("HeyGen answered without data (%(body)s).") % {"body": str(body)[:120]})
     return data
 
 
@@ -126,11 +135,13 @@ class HeyGen(MediaProvider):
     def avatar_create(self, request: AvatarCreateRequest) -> AvatarCreateResult:
         self._require()
         if request.photo.content_type not in _IMAGE_TYPES:
-            raise MediaInputInvalid("HeyGen takes a JPEG or PNG photo.", fields={"photos": ["JPEG or PNG."]})
+            raise MediaInputInvalid(_("HeyGen takes a JPEG or PNG photo."), fields={"photos": [_("JPEG or PNG.")]})
         data = self._post_upload("/v1/talking_photo", request.photo.content, request.photo.content_type)
         avatar_id = data.get("talking_photo_id")
         if not avatar_id:
-            raise MediaProviderError(f"HeyGen answered the photo without a talking_photo_id ({str(data)[:120]}).")
+            raise MediaProviderError(
+                _("HeyGen answered the photo without a talking_photo_id (%(body)s).") % {"body": str(data)[:120]}
+            )
         return AvatarCreateResult(avatar_id=str(avatar_id), preview_url=str(data.get("talking_photo_url") or ""))
 
     def video_start(self, request: VideoRequest) -> VideoJob:
@@ -138,7 +149,9 @@ class HeyGen(MediaProvider):
         asset = self._post_upload("/v1/asset", request.audio.read_bytes(), "audio/mpeg")
         asset_id = asset.get("id") or asset.get("asset_id")
         if not asset_id:
-            raise MediaProviderError(f"HeyGen answered the audio upload without an id ({str(asset)[:120]}).")
+            raise MediaProviderError(
+                _("HeyGen answered the audio upload without an id (%(body)s).") % {"body": str(asset)[:120]}
+            )
         body = {
             "video_inputs": [{
                 "character": {"type": "talking_photo", "talking_photo_id": request.avatar_id},
@@ -156,7 +169,7 @@ class HeyGen(MediaProvider):
         )
         video_id = _data(endpoint, response).get("video_id")
         if not video_id:
-            raise MediaProviderError("HeyGen accepted the video without a video_id.")
+            raise MediaProviderError(_("HeyGen accepted the video without a video_id."))
         return VideoJob(video_id=str(video_id), status=VideoState.PENDING)
 
     def video_status(self, video_id: str) -> VideoJob:
@@ -181,5 +194,5 @@ class HeyGen(MediaProvider):
 
     def video_download(self, job: VideoJob, workdir: Path) -> Path:
         if not job.video_url:
-            raise MediaProviderError("HeyGen said the video is complete but gave no video_url.")
+            raise MediaProviderError(_("HeyGen said the video is complete but gave no video_url."))
         return http.download(self.api(), job.video_url, workdir / "avatar.mp4", parse_error=parse_error)

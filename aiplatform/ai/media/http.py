@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ..providers.transport import Endpoint, _retry, _retry_after, _wait_before_retry, sync_client, transport_error
 from .errors import MediaBusy, MediaMisconfigured, MediaProviderError, MediaRejected
@@ -102,19 +103,32 @@ def error_for(endpoint: Endpoint, response: httpx.Response, parse_error, map_err
             return mapped
     if status in (401, 403):
         return MediaMisconfigured(
-            f"{endpoint.label} refused our credentials (HTTP {status}: {said}). Check {endpoint.key_setting}."
+            _("%(label)s refused our credentials (HTTP %(status)s: %(said)s). Check %(setting)s.")
+            % {"label": endpoint.label, "status": status, "said": said, "setting": endpoint.key_setting}
         )
     if status == 429:
         wait = _retry_after(response)
         return MediaBusy(
-            f"{endpoint.label} is busy or rate limiting us (HTTP 429: {said})"
-            + (f"; it asks to retry after {wait:g} s." if wait is not None else ". The job is retried later."),
+            (
+                _("%(label)s is busy or rate limiting us (HTTP 429: %(said)s); it asks to retry after %(wait)s s.")
+                % {"label": endpoint.label, "said": said, "wait": format(wait, "g")}
+                if wait is not None
+                else _("%(label)s is busy or rate limiting us (HTTP 429: %(said)s). The job is retried later.")
+                % {"label": endpoint.label, "said": said}
+            ),
             extra={"retry_after": wait} if wait is not None else None,
         )
     if status >= 500:
-        after = f" after {attempts} attempts" if attempts > 1 else ""
-        return MediaProviderError(f"{endpoint.label} failed (HTTP {status}{after}: {said}).")
-    return MediaRejected(f"{endpoint.label} rejected the request (HTTP {status}: {said}).")
+        values = {"label": endpoint.label, "status": status, "attempts": attempts, "said": said}
+        if attempts > 1:
+            return MediaProviderError(
+                _("%(label)s failed (HTTP %(status)s after %(attempts)s attempts: %(said)s).") % values
+            )
+        return MediaProviderError(_("%(label)s failed (HTTP %(status)s: %(said)s).") % values)
+    return MediaRejected(
+        _("%(label)s rejected the request (HTTP %(status)s: %(said)s).")
+        % {"label": endpoint.label, "status": status, "said": said}
+    )
 
 
 def json_body(endpoint: Endpoint, response: httpx.Response) -> dict:
@@ -122,9 +136,17 @@ def json_body(endpoint: Endpoint, response: httpx.Response) -> dict:
         body = response.json()
     except ValueError:
         raise MediaProviderError(
-            f"{endpoint.label} answered with something that is not JSON ({response.text[:120]!r}). "
-            f"Check {endpoint.base_setting} ({endpoint.base_url})."
+            _("%(label)s answered with something that is not JSON (%(text)s). Check %(setting)s (%(url)s).")
+            % {
+                "label": endpoint.label,
+                "text": repr(response.text[:120]),
+                "setting": endpoint.base_setting,
+                "url": endpoint.base_url,
+            }
         ) from None
     if not isinstance(body, dict):
-        raise MediaProviderError(f"{endpoint.label} answered with unexpected JSON ({str(body)[:120]}).")
+        raise MediaProviderError(
+            _("%(label)s answered with unexpected JSON (%(body)s).")
+            % {"label": endpoint.label, "body": str(body)[:120]}
+        )
     return body

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from accounts.models import Account
 from billing.services.ledger import NO_REFERENCE, Reference
 from billing.services.usage import usage_record
@@ -64,7 +66,10 @@ def _openai_images(provider_model: str, prompt: str, size: str, n: int) -> list[
     try:
         return [base64.b64decode(row["b64_json"], validate=True) for row in answer["data"]]
     except (KeyError, TypeError, binascii.Error) as exc:
-        raise ProviderError(f"The OpenAI-compatible provider sent an unreadable images answer ({exc!r}).") from None
+        raise ProviderError(
+            gettext("The OpenAI-compatible provider sent an unreadable images answer (%(error)s).")
+            % {"error": repr(exc)}
+        ) from None
 
 
 def image_generate(
@@ -82,7 +87,10 @@ def image_generate(
         elif entry.provider == "openai":
             images = _openai_images(entry.provider_model, prompt, size, n)
         else:
-            raise ProviderMisconfigured(f"{entry.name}: its provider ({entry.provider}) has no images API.")
+            raise ProviderMisconfigured(
+                gettext("%(model)s: its provider (%(provider)s) has no images API.")
+                % {"model": entry.name, "provider": entry.provider}
+            )
     except Exception as exc:
         status, error = "error", f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
         raise

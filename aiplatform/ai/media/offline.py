@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .base import (
     AudioResult,
@@ -99,7 +100,7 @@ class Offline(MediaProvider):
 
     def voice_clone(self, request: VoiceCloneRequest) -> VoiceCloneResult:
         if not request.samples:
-            raise MediaInputInvalid("A voice needs at least one audio sample.", fields={"samples": ["Empty."]})
+            raise MediaInputInvalid(_("A voice needs at least one audio sample."), fields={"samples": [_("Empty.")]})
         pieces = []
         with tempfile.TemporaryDirectory(prefix="voice-") as workdir:
             for index, sample in enumerate(request.samples):
@@ -109,8 +110,9 @@ class Offline(MediaProvider):
                     pieces.append(decode_pcm(path, what=f"Reading the sample {sample.filename!r}"))
                 except MediaProviderError:
                     raise MediaInputInvalid(
-                        f"{sample.filename!r} is not audio we can read. Upload an MP3, WAV, M4A or OGG recording.",
-                        fields={"samples": ["Not readable audio."]},
+                        _("%(file)s is not audio we can read. Upload an MP3, WAV, M4A or OGG recording.")
+                        % {"file": repr(sample.filename)},
+                        fields={"samples": [_("Not readable audio.")]},
                     ) from None
         pcm = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
         frames = _frames(pcm, int(PCM_RATE * FRAME_SECONDS))
@@ -119,10 +121,14 @@ class Offline(MediaProvider):
         speech_seconds = float(voiced.sum()) * FRAME_SECONDS
         if speech_seconds < MIN_SPEECH_SECONDS:
             raise MediaInputInvalid(
-                f"The samples have {speech_seconds:.1f} s of audible speech; at least {MIN_SPEECH_SECONDS:g} s is "
-                "needed (one to two minutes of clean speech gives the best voice).",
-                fields={"samples": ["Too little speech."]}, code="sample_too_short",
-            )  # fmt: skip
+                _(
+                    "The samples have %(seconds)s s of audible speech; at least %(minimum)s s is "
+                    "needed (one to two minutes of clean speech gives the best voice)."
+                )
+                % {"seconds": format(speech_seconds, ".1f"), "minimum": format(MIN_SPEECH_SECONDS, "g")},
+                fields={"samples": [_("Too little speech.")]},
+                code="sample_too_short",
+            )
         clipping = float(np.mean(np.abs(pcm) > 0.99))
         f0 = _pitch(frames[voiced])
         variant = "f3" if f0 is not None and f0 >= 165 else "m3"
@@ -139,12 +145,14 @@ class Offline(MediaProvider):
     def speech(self, request: SpeechRequest) -> AudioResult:
         text = request.text.strip()
         if not text:
-            raise MediaInputInvalid("There is nothing to say: the script is empty.", fields={"text": ["Empty."]})
+            raise MediaInputInvalid(_("There is nothing to say: the script is empty."), fields={"text": [_("Empty.")]})
         if len(text) > settings.MEDIA_MAX_SCRIPT_CHARS:
             raise MediaInputInvalid(
-                f"The script has {len(text)} characters; at most {settings.MEDIA_MAX_SCRIPT_CHARS} per clip.",
-                fields={"text": [f"At most {settings.MEDIA_MAX_SCRIPT_CHARS} characters."]}, code="text_too_long",
-            )  # fmt: skip
+                _("The script has %(count)s characters; at most %(limit)s per clip.")
+                % {"count": len(text), "limit": settings.MEDIA_MAX_SCRIPT_CHARS},
+                fields={"text": [_("At most %(limit)s characters.") % {"limit": settings.MEDIA_MAX_SCRIPT_CHARS}]},
+                code="text_too_long",
+            )
         voice, pitch = voice_spec(request.voice_id)
         wav, mp3 = request.workdir / "speech.wav", request.workdir / "speech.mp3"
         args = [espeak_exe(), "-v", voice, "-s", str(settings.MEDIA_ESPEAK_RATE), "-w", str(wav), "--stdin"]
@@ -176,7 +184,9 @@ class Offline(MediaProvider):
 
     def video_start(self, request: VideoRequest) -> VideoJob:
         if request.photo is None:
-            raise MediaInputInvalid("The offline renderer needs the avatar's photo.", fields={"photo": ["Missing."]})
+            raise MediaInputInvalid(
+                _("The offline renderer needs the avatar's photo."), fields={"photo": [_("Missing.")]}
+            )
         path, seconds = render_mouth_flap(request)
         return VideoJob(
             video_id=request.callback_id or path.stem, status=VideoState.COMPLETED, path=path,
@@ -196,17 +206,18 @@ def photo_size(content: bytes) -> tuple[int, int]:
             image.verify()
         with Image.open(io.BytesIO(content)) as image:
             if image.format not in ("JPEG", "PNG", "WEBP"):
-                raise MediaInputInvalid("Upload a JPEG, PNG or WebP photo.", fields={"photos": ["Not a photo."]})
+                raise MediaInputInvalid(_("Upload a JPEG, PNG or WebP photo."), fields={"photos": [_("Not a photo.")]})
             width, height = image.size
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise MediaInputInvalid(
-            "That file is not a photo we can read. Upload a JPEG, PNG or WebP picture.",
-            fields={"photos": ["Not a readable image."]},
+            _("That file is not a photo we can read. Upload a JPEG, PNG or WebP picture."),
+            fields={"photos": [_("Not a readable image.")]},
         ) from None
     if min(width, height) < MIN_PHOTO_SIDE:
         raise MediaInputInvalid(
-            f"The photo is {width}x{height}; it needs at least {MIN_PHOTO_SIDE} px a side (a face of about 200x200).",
-            fields={"photos": ["Too small."]},
+            _("The photo is %(width)sx%(height)s; it needs at least %(minimum)s px a side (a face of about 200x200).")
+            % {"width": width, "height": height, "minimum": MIN_PHOTO_SIDE},
+            fields={"photos": [_("Too small.")]},
         )
     return width, height
 
@@ -238,7 +249,7 @@ def _levels(audio: Path) -> np.ndarray:
     pcm = decode_pcm(audio, what="Reading the speech")
     rms = _rms(_frames(pcm, int(PCM_RATE * FRAME_SECONDS)))
     if not len(rms):
-        raise MediaInputInvalid("The speech is empty: there is nothing for the avatar to say.")
+        raise MediaInputInvalid(_("The speech is empty: there is nothing for the avatar to say."))
     loud = float(np.percentile(rms, 95)) or 1.0
     return np.clip(np.ceil(rms / loud * (MOUTH_LEVELS - 1)), 0, MOUTH_LEVELS - 1).astype(int)
 

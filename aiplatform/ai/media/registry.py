@@ -15,6 +15,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .base import MediaProvider
 from .elevenlabs import ElevenLabs
@@ -39,7 +40,10 @@ def media_provider(name: str) -> MediaProvider:
     try:
         return _PROVIDERS[name]
     except KeyError:
-        raise MediaMisconfigured(f"There is no media provider '{name}'; known: {', '.join(_PROVIDERS)}.") from None
+        raise MediaMisconfigured(
+            _("There is no media provider '%(name)s'; known: %(known)s.")
+            % {"name": name, "known": ", ".join(_PROVIDERS)}
+        ) from None
 
 
 def voice_provider() -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from aiplatform.media import ffmpeg
 
@@ -63,12 +64,18 @@ def run(args: list[str], *, what: str, stdin: bytes | None = None) -> bytes:
     try:
         done = subprocess.run(args, input=stdin, capture_output=True, timeout=settings.MEDIA_TOOL_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
-        raise MediaProviderError(f"{what} took longer than {settings.MEDIA_TOOL_TIMEOUT:g} s (MEDIA_TOOL_TIMEOUT).")
+        raise MediaProviderError(
+            _("%(what)s took longer than %(seconds)s s (MEDIA_TOOL_TIMEOUT).")
+            % {"what": what, "seconds": format(settings.MEDIA_TOOL_TIMEOUT, "g")}
+        )
     except OSError as exc:
-        raise MediaToolMissing(f"{what} could not start ({exc}).") from exc
+        raise MediaToolMissing(_("%(what)s could not start (%(error)s).") % {"what": what, "error": exc}) from exc
     if done.returncode != 0:
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise MediaProviderError(f"{what} failed (exit {done.returncode}): {' | '.join(tail)[:400]}")
+        raise MediaProviderError(
+            _("%(what)s failed (exit %(code)s): %(tail)s")
+            % {"what": what, "code": done.returncode, "tail": " | ".join(tail)[:400]}
+        )
     return done.stdout
 
 

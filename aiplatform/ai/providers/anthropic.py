@@ -8,6 +8,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ..errors import ProviderError, ProviderMisconfigured
 from .base import ChatRequest, ChatResult, EmbedRequest, EmbedResult, Provider
@@ -22,8 +23,11 @@ _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", 
 def _endpoint(base_url: str, key: str) -> Endpoint:
     if not key:
         raise ProviderMisconfigured(
-            f"No API key for Anthropic at {urlsplit(base_url).netloc}: set AI_ANTHROPIC_API_KEY "
-            "(or disable the Anthropic models in the model registry)."
+            _(
+                "No API key for Anthropic at %(host)s: set AI_ANTHROPIC_API_KEY "
+                "(or disable the Anthropic models in the model registry)."
+            )
+            % {"host": urlsplit(base_url).netloc}
         )
     headers = {"x-api-key": key, "anthropic-version": API_VERSION}
     return Endpoint("Anthropic API", base_url, headers, "AI_ANTHROPIC_BASE_URL", "AI_ANTHROPIC_API_KEY")
@@ -81,7 +85,9 @@ class Anthropic(Provider):
         try:
             text = "".join(block.get("text", "") for block in answer["content"] if block.get("type") == "text")
         except (KeyError, TypeError, AttributeError):
-            raise ProviderError(f"Anthropic sent an answer without content: {str(answer)[:200]}")
+            raise ProviderError(
+                _("Anthropic sent an answer without content: %(answer)s") % {"answer": str(answer)[:200]}
+            )
         usage = answer.get("usage") or {}
         return ChatResult(
             text=text, tokens_in=usage.get("input_tokens"), tokens_out=usage.get("output_tokens"),
@@ -118,8 +124,10 @@ class Anthropic(Provider):
 
     def embed(self, request: EmbedRequest) -> EmbedResult:
         raise ProviderMisconfigured(
-            "Anthropic has no embeddings API. Use an embedding model of an OpenAI-compatible provider "
-            "(AI_OPENAI_BASE_URL, AI_DEFAULT_EMBEDDING_MODEL)."
+            _(
+                "Anthropic has no embeddings API. Use an embedding model of an OpenAI-compatible provider "
+                "(AI_OPENAI_BASE_URL, AI_DEFAULT_EMBEDDING_MODEL)."
+            )
         )
 
 
@@ -130,7 +138,7 @@ def _on_event(event: Event, result: ChatResult) -> str | None:
     try:
         data = json.loads(event.data)
     except ValueError:
-        raise ProviderError(f"Anthropic streamed something that is not JSON: {event.data[:200]}")
+        raise ProviderError(_("Anthropic streamed something that is not JSON: %(data)s") % {"data": event.data[:200]})
     kind = data.get("type", event.name)
     if kind == "content_block_delta":
         delta = data.get("delta") or {}
@@ -149,5 +157,5 @@ def _on_event(event: Event, result: ChatResult) -> str | None:
     elif kind == "error":
         error = data.get("error") or {}
         said = f"{error.get('type', 'error')}: {error.get('message', '')}"
-        raise ProviderError(f"Anthropic stopped with an error ({said}).")
+        raise ProviderError(_("Anthropic stopped with an error (%(said)s).") % {"said": said})
     return ""

@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ..errors import ProviderMisconfigured
 from .base import ChatRequest, ChatResult, EmbedRequest, EmbedResult, Provider
@@ -77,10 +78,13 @@ class Local(Provider):
 
         if request.model != MODEL_NAME:
             raise ProviderMisconfigured(
-                f"The local offline provider has only the embedding model '{MODEL_NAME}', not '{request.model}'. "
-                f"Set the registry entry's provider model to {MODEL_NAME}, or enable an embedding model of an "
-                "OpenAI-compatible provider (with AI_OPENAI_BASE_URL and AI_OPENAI_API_KEY set) and name it in "
-                "AI_DEFAULT_EMBEDDING_MODEL."
+                _(
+                    "The local offline provider has only the embedding model '%(local)s', not '%(model)s'. "
+                    "Set the registry entry's provider model to %(local)s, or enable an embedding model of an "
+                    "OpenAI-compatible provider (with AI_OPENAI_BASE_URL and AI_OPENAI_API_KEY set) and name it in "
+                    "AI_DEFAULT_EMBEDDING_MODEL."
+                )
+                % {"local": MODEL_NAME, "model": request.model}
             )
         encoded = encode(request.texts)
         return EmbedResult(vectors=encoded.vectors, tokens=encoded.tokens)

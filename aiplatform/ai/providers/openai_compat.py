@@ -11,6 +11,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ..errors import ProviderError, ProviderMisconfigured
 from ..types import ChatMessage
@@ -38,8 +39,11 @@ def needs_key(base_url: str) -> bool:
 def _endpoint(base_url: str, key: str) -> Endpoint:
     if not key and needs_key(base_url):
         raise ProviderMisconfigured(
-            f"No API key for the OpenAI-compatible provider at {urlsplit(base_url).netloc}: set AI_OPENAI_API_KEY "
-            "(or point AI_OPENAI_BASE_URL at a local server such as Ollama)."
+            _(
+                "No API key for the OpenAI-compatible provider at %(host)s: set AI_OPENAI_API_KEY "
+                "(or point AI_OPENAI_BASE_URL at a local server such as Ollama)."
+            )
+            % {"host": urlsplit(base_url).netloc}
         )
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return Endpoint("OpenAI-compatible provider", base_url, headers, "AI_OPENAI_BASE_URL", "AI_OPENAI_API_KEY")
@@ -131,9 +135,15 @@ class OpenAICompatible(Provider):
             rows = sorted(answer["data"], key=lambda row: row.get("index", 0))
             vectors = [list(map(float, row["embedding"])) for row in rows]
         except (KeyError, TypeError, ValueError) as exc:
-            raise ProviderError(f"The OpenAI-compatible provider sent an unreadable embeddings answer ({exc!r}).")
+            raise ProviderError(
+                _("The OpenAI-compatible provider sent an unreadable embeddings answer (%(error)s).")
+                % {"error": repr(exc)}
+            )
         if len(vectors) != len(request.texts):
-            raise ProviderError(f"Asked for {len(request.texts)} embeddings, the provider sent {len(vectors)}.")
+            raise ProviderError(
+                _("Asked for %(asked)s embeddings, the provider sent %(sent)s.")
+                % {"asked": len(request.texts), "sent": len(vectors)}
+            )
         usage = answer.get("usage") or {}
         return EmbedResult(vectors, usage.get("prompt_tokens"))
 
@@ -144,7 +154,10 @@ class OpenAICompatible(Provider):
             choice = answer["choices"][0]
             text = choice["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
-            raise ProviderError(f"The OpenAI-compatible provider sent an answer without a message: {str(answer)[:200]}")
+            raise ProviderError(
+                _("The OpenAI-compatible provider sent an answer without a message: %(answer)s")
+                % {"answer": str(answer)[:200]}
+            )
         result = ChatResult(text=text, finish_reason=_FINISH.get(choice.get("finish_reason") or "stop", "stop"))
         _usage(answer, result)
         return result
@@ -153,11 +166,13 @@ class OpenAICompatible(Provider):
         try:
             chunk = json.loads(event.data)
         except ValueError:
-            raise ProviderError(f"The OpenAI-compatible provider streamed something not JSON: {event.data[:200]}")
+            raise ProviderError(
+                _("The OpenAI-compatible provider streamed something not JSON: %(data)s") % {"data": event.data[:200]}
+            )
         if "error" in chunk:
             error = chunk["error"]
             said = error.get("message", error) if isinstance(error, dict) else error
-            raise ProviderError(f"The OpenAI-compatible provider stopped with an error: {said}")
+            raise ProviderError(_("The OpenAI-compatible provider stopped with an error: %(said)s") % {"said": said})
         _usage(chunk, result)
         piece = ""
         for choice in chunk.get("choices") or ():

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ..errors import ProviderError, ProviderMisconfigured, ProviderUnavailable
 from .sse import Event, aiter_events, iter_events
@@ -134,42 +135,77 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def status_error(endpoint: Endpoint, response: httpx.Response, attempts: int) -> ProviderError:
     status, said = response.status_code, _provider_message(response)
+    where = {"label": endpoint.label, "host": endpoint.host}
     if status in (401, 403):
         return ProviderMisconfigured(
-            f"The {endpoint.label} at {endpoint.host} refused our credentials (HTTP {status}: {said}). "
-            f"Check {endpoint.key_setting}."
+            _("The %(label)s at %(host)s refused our credentials (HTTP %(status)s: %(said)s). Check %(setting)s.")
+            % {**where, "status": status, "said": said, "setting": endpoint.key_setting}
         )
     if status == 404:
         return ProviderMisconfigured(
-            f"The {endpoint.label} at {endpoint.host} answered 404 ({said}). Check {endpoint.base_setting} "
-            f"({endpoint.base_url}) and the registry entry's provider model."
+            _(
+                "The %(label)s at %(host)s answered 404 (%(said)s). Check %(setting)s "
+                "(%(url)s) and the registry entry's provider model."
+            )
+            % {**where, "said": said, "setting": endpoint.base_setting, "url": endpoint.base_url}
         )
     if status == 429:
         wait = _retry_after(response)
         return ProviderUnavailable(
-            f"The {endpoint.label} at {endpoint.host} is rate limiting us (HTTP 429: {said})"
-            + (f"; it asks to retry after {wait:g} s." if wait is not None else "."),
+            (
+                _(
+                    "The %(label)s at %(host)s is rate limiting us (HTTP 429: %(said)s); "
+                    "it asks to retry after %(wait)s s."
+                )
+                % {**where, "said": said, "wait": format(wait, "g")}
+                if wait is not None
+                else _("The %(label)s at %(host)s is rate limiting us (HTTP 429: %(said)s).") % {**where, "said": said}
+            ),
             extra={"retry_after": wait} if wait is not None else None,
         )
-    after = f" after {attempts} attempts" if attempts > 1 else ""
+    values = {**where, "status": status, "attempts": attempts, "said": said}
+    if status >= 500 and attempts > 1:
+        return ProviderError(
+            _("The %(label)s at %(host)s failed (HTTP %(status)s after %(attempts)s attempts: %(said)s).") % values
+        )
     if status >= 500:
-        return ProviderError(f"The {endpoint.label} at {endpoint.host} failed (HTTP {status}{after}: {said}).")
-    return ProviderError(f"The {endpoint.label} at {endpoint.host} rejected the request (HTTP {status}: {said}).")
+        return ProviderError(_("The %(label)s at %(host)s failed (HTTP %(status)s: %(said)s).") % values)
+    return ProviderError(_("The %(label)s at %(host)s rejected the request (HTTP %(status)s: %(said)s).") % values)
 
 
 def transport_error(endpoint: Endpoint, exc: httpx.TransportError, timeout: httpx.Timeout) -> ProviderUnavailable:
+    values = {
+        "label": endpoint.label,
+        "host": endpoint.host,
+        "setting": endpoint.base_setting,
+        "url": endpoint.base_url,
+        "kind": type(exc).__name__,
+        "error": exc,
+    }
     if isinstance(exc, httpx.ConnectTimeout):
-        what = f"did not accept a connection within {timeout.connect:g} s"
+        message = _(
+            "The %(label)s at %(host)s did not accept a connection within %(seconds)s s. "
+            "Check that it is running and that %(setting)s (%(url)s) is right."
+        ) % {**values, "seconds": format(timeout.connect, "g")}
     elif isinstance(exc, httpx.TimeoutException):
-        what = f"did not answer within {timeout.read:g} s (AI_TIMEOUT)"
+        message = _(
+            "The %(label)s at %(host)s did not answer within %(seconds)s s (AI_TIMEOUT). "
+            "Check that it is running and that %(setting)s (%(url)s) is right."
+        ) % {**values, "seconds": format(timeout.read, "g")}
     elif isinstance(exc, httpx.ConnectError):
-        what = f"could not be reached ({exc or type(exc).__name__})"
+        message = _(
+            "The %(label)s at %(host)s could not be reached (%(error)s). "
+            "Check that it is running and that %(setting)s (%(url)s) is right."
+        ) % {**values, "error": exc or type(exc).__name__}
     else:
-        what = f"dropped the connection ({type(exc).__name__}: {exc})"
-    return ProviderUnavailable(
-        f"The {endpoint.label} at {endpoint.host} {what}. Check that it is running and that "
-        f"{endpoint.base_setting} ({endpoint.base_url}) is right."
-    )
+        message = (
+            _(
+                "The %(label)s at %(host)s dropped the connection (%(kind)s: %(error)s). "
+                "Check that it is running and that %(setting)s (%(url)s) is right."
+            )
+            % values
+        )
+    return ProviderUnavailable(message)
 
 
 # --- retries --------------------------------------------------------------------------
@@ -206,8 +242,17 @@ def post_json(endpoint: Endpoint, path: str, body: dict, timeout: float | None) 
                 return response.json()
             except ValueError:
                 raise ProviderError(
-                    f"The {endpoint.label} at {endpoint.host} answered with something that is not JSON "
-                    f"({response.text[:120]!r}). Check {endpoint.base_setting} ({endpoint.base_url})."
+                    _(
+                        "The %(label)s at %(host)s answered with something that is not JSON "
+                        "(%(text)s). Check %(setting)s (%(url)s)."
+                    )
+                    % {
+                        "label": endpoint.label,
+                        "host": endpoint.host,
+                        "text": repr(response.text[:120]),
+                        "setting": endpoint.base_setting,
+                        "url": endpoint.base_url,
+                    }
                 )
         wait = _wait_before_retry(response, attempt) if response.status_code in _RETRY_STATUSES else None
         if wait is None:
