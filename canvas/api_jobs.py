@@ -32,8 +32,8 @@ class JobSerializer(serializers.ModelSerializer):
     """One job. `position` (1 = next to run) is given on the detail view only, for a waiting job."""
 
     store = "canvas"
-    cancellable = (JobStatus.QUEUED, JobStatus.PROCESSING)
-    retryable = (JobStatus.FAILED, JobStatus.CANCELLED)
+    cancellable: tuple[str, ...] = (JobStatus.QUEUED, JobStatus.PROCESSING)
+    retryable: tuple[str, ...] = (JobStatus.FAILED, JobStatus.CANCELLED)
     position = serializers.SerializerMethodField()
     can_cancel = serializers.SerializerMethodField()
     can_retry = serializers.SerializerMethodField()
@@ -102,7 +102,7 @@ class _JobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return context
 
     def _fresh(self, job) -> Response:
-        job = self.queryset.model.objects.filter(account=self.account).get(pk=job.pk)
+        job = type(job).objects.filter(account=self.account).get(pk=job.pk)
         return Response(self.get_serializer(job).data)
 
     def _cancel(self, request):

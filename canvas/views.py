@@ -50,7 +50,8 @@ def board_text() -> dict:
         "collapse": _("Collapse"), "expand": _("Expand"), "folder_items": _("%(n)s pieces"),
         "folder_empty": _("Drop pieces here or connect them."), "chat_empty": _(
             "Connect pieces or folders to this chat, then ask: the answer reads what is connected."),
-        "details": _("Analysis, scripts, notes"), "ask": _("Ask"), "ask_placeholder": _("Ask about the connected content…"), "credits": _("%(n)s credits"),
+        "details": _("Analysis, scripts, notes"),
+        "ask": _("Ask"), "ask_placeholder": _("Ask about the connected content…"), "credits": _("%(n)s credits"),
         "add_folder": _("+ Folder"), "add_chat": _("+ AI chat"), "undo": _("Undo"), "minimap": _("Minimap"),
         "snap": _("Snap to grid"), "read_only": _("View only: you can look, not change."),
         "new_folder": _("New folder"), "new_chat": _("AI chat"), "live": _("Live"), "connecting": _("Connecting…"),

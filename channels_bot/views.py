@@ -334,7 +334,7 @@ class ProductEditView(_ChannelBotView):
     def post(self, request, pk):
         product = self.lookup(sel.product_get_for_account, pk)
         if not self.can(Role.MEMBER):
-            raise PermissionDenied("Your role in this account does not allow this.")
+            raise PermissionDenied(gettext("Your role in this account does not allow this."))
         form = ProductForm(request.POST)
         if form.is_valid():
             try:

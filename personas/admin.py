@@ -154,7 +154,9 @@ class PersonaAdmin(admin.ModelAdmin):
         form = TestChatForm(request.POST or None, initial={"account": persona.account_id})
         result = None
         if request.method == "POST" and form.is_valid() and not (form.cleaned_data["account"] or persona.account):
-            form.add_error("account", "A platform persona has no account: choose the account that records this call.")
+            form.add_error(
+                "account", _("A platform persona has no account: choose the account that records this call.")
+            )
         elif request.method == "POST" and form.is_valid():
             try:
                 # A savepoint: a failed call leaves the request's transaction usable for the page.

@@ -49,7 +49,7 @@ def account_settings_update(*, account: Account, actor: Membership, name: str, b
     """An admin or owner renames the account or changes its billing email. The row's
     before and after land in the audit log (billing_auditlog, by the database trigger
     `accounts_account_audit` of billing migration 0016), with the acting user."""
-    require_role(actor, Role.ADMIN, "Only admins and owners can change the account.")
+    require_role(actor, Role.ADMIN, _("Only admins and owners can change the account."))
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:

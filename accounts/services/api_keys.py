@@ -24,7 +24,7 @@ def _new_raw_key() -> tuple[str, str]:
 @transaction.atomic
 def api_key_create(*, account: Account, actor: Membership, name: str, role: str = Role.MEMBER) -> tuple[ApiKey, str]:
     """Returns the key and its secret, which is shown once and never stored."""
-    require_role(actor, Role.ADMIN, "Only admins and owners can create API keys.")
+    require_role(actor, Role.ADMIN, _("Only admins and owners can create API keys."))
     name = (name or "").strip()
     if not name:
         raise InvalidInput(_("Give the key a name."), fields={"name": [_("This field is required.")]})
@@ -51,7 +51,7 @@ def api_key_create(*, account: Account, actor: Membership, name: str, role: str 
 
 @transaction.atomic
 def api_key_revoke(*, account: Account, actor: Membership, api_key: ApiKey) -> ApiKey:
-    require_role(actor, Role.ADMIN, "Only admins and owners can revoke API keys.")
+    require_role(actor, Role.ADMIN, _("Only admins and owners can revoke API keys."))
     if api_key.revoked_at:
         raise Conflict(_("This key is already revoked."), code="already_revoked")
     api_key.revoked_at = timezone.now()

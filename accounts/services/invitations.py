@@ -37,7 +37,7 @@ def invitation_create(
     *, account: Account, actor: Membership, email: str, role: str = Role.MEMBER
 ) -> tuple[Invitation, str]:
     """Invite `email`; returns the invitation and its raw token (only ever in the email)."""
-    require_role(actor, Role.ADMIN, "Only admins and owners can invite members.")
+    require_role(actor, Role.ADMIN, _("Only admins and owners can invite members."))
     try:
         role_enum = Role(role)
     except ValueError:
@@ -81,7 +81,7 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_revoke(*, account: Account, actor: Membership, invitation: Invitation) -> Invitation:
-    require_role(actor, Role.ADMIN, "Only admins and owners can revoke invitations.")
+    require_role(actor, Role.ADMIN, _("Only admins and owners can revoke invitations."))
     if invitation.status != Invitation.Status.PENDING:
         raise Conflict(_("This invitation is already %(status)s.") % {"status": invitation.status}, code="not_pending")
     invitation.status = Invitation.Status.REVOKED

@@ -22,7 +22,7 @@ def _lock_owners(account: Account) -> int:
 
 
 def _check_manage(actor: Membership, target: Membership) -> None:
-    require_role(actor, Role.ADMIN, "Only admins and owners can manage members.")
+    require_role(actor, Role.ADMIN, _("Only admins and owners can manage members."))
     if target.role_enum.rank > actor.role_enum.rank:
         raise Forbidden(_("You cannot change a member whose role is above yours."))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from uuid import UUID
 
 from django.db import connection, transaction
@@ -57,12 +57,12 @@ def _scoped(name: str, value: str) -> Iterator[None]:
             _swap(name, previous)
 
 
-def account_context(account_id: UUID | str | None) -> contextmanager:
+def account_context(account_id: UUID | str | None) -> AbstractContextManager[None]:
     """Run the block as tenant `account_id` (None: no tenant, tenant rows hidden)."""
     return _scoped(ACCOUNT_SETTING, str(account_id) if account_id else "")
 
 
-def user_context(user_id: UUID | str | None):
+def user_context(user_id: UUID | str | None) -> AbstractContextManager[None]:
     """Lets a user see their own memberships across accounts (account switcher)."""
     return _scoped(USER_SETTING, str(user_id) if user_id else "")
 

@@ -71,7 +71,7 @@ class TenantViewMixin(LoginRequiredMixin):
             messages.info(request, _("You are not a member of any account yet."))
             return redirect("dashboard")
         if not request.account_role.at_least(self.required_role):
-            raise PermissionDenied("Your role in this account does not allow this.")
+            raise PermissionDenied(_("Your role in this account does not allow this."))
         try:
             return super().dispatch(request, *args, **kwargs)
         except ServiceError as exc:

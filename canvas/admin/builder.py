@@ -21,7 +21,7 @@ from canvas.models import (
     Conversion,
 )
 
-from .queue import JobActionsMixin
+from .queue import JobAdmin
 
 
 class ComponentInline(admin.TabularInline):
@@ -115,7 +115,7 @@ class AIGenerationAdmin(admin.ModelAdmin):
 
 
 @admin.register(BuilderJob)
-class BuilderJobAdmin(JobActionsMixin, admin.ModelAdmin):
+class BuilderJobAdmin(JobAdmin):
     job_store = "builder"
     list_display = ["job_type", "account", "status", "progress", "priority", "attempts", "max_attempts",
                     "scheduled_at", "error_message"]  # fmt: skip

@@ -9,7 +9,7 @@ from django.contrib import admin
 
 from canvas.models import ContentAnalysis, ContentPiece, GeneratedScript, ProcessingJob
 
-from .queue import JobActionsMixin
+from .queue import JobAdmin
 
 
 @admin.register(ContentPiece)
@@ -38,7 +38,7 @@ class GeneratedScriptAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcessingJob)
-class ProcessingJobAdmin(JobActionsMixin, admin.ModelAdmin):
+class ProcessingJobAdmin(JobAdmin):
     list_display = [
         "job_type", "account", "status", "progress", "priority", "attempts", "max_attempts", "scheduled_at",
         "error_message",

@@ -1,5 +1,5 @@
 """Retry and cancel actions of a job queue's admin, through the queue's services
-(so credits are held and released as for a user). One mixin for both job tables:
+(so credits are held and released as for a user). One base admin for both job tables:
 the canvas studio's processing queue and the web builder's job queue."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from accounts.tenancy.context import account_context
 from aiplatform.errors import ServiceError
 
 
-class JobActionsMixin:
+class JobAdmin(admin.ModelAdmin):
     """`job_store`: the queue store the admin's model is ("canvas" or "builder")."""
 
     job_store = "canvas"

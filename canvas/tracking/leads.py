@@ -18,6 +18,7 @@ import json
 import logging
 import re
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 
@@ -72,7 +73,7 @@ def lead_of(fields: dict[str, str], *, form_name: str, slug: str) -> dict:
     """The lead `leads_forward` takes: email and names found under their usual field
     names ("name" split in two when no first name was given), the rest kept as
     custom fields, tagged with the campaign it came from."""
-    lead = dict(fields)
+    lead: dict[str, Any] = dict(fields)
     if "first_name" not in lead and (full := lead.pop("name", "")):
         first, _, last = full.partition(" ")
         lead["first_name"] = first

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from aiplatform.errors import ServiceError
 from channels_bot.models import Order, OrderItem, OrderStatusChange, Product
@@ -47,7 +48,7 @@ class ProductAdmin(admin.ModelAdmin):
                 if sku and account is not None:
                     taken = Product.objects.filter(account=account, sku=sku).exclude(pk=self.instance.pk).exists()
                     if taken:
-                        self.add_error("sku", "Another product of this account has this SKU.")
+                        self.add_error("sku", gettext("Another product of this account has this SKU."))
                 for name, value in values.items():
                     data[name] = value
                 return data

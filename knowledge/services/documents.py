@@ -56,7 +56,7 @@ def document_upload(*, account: Account, actor: Actor, unit: DecisionUnit, uploa
     The same bytes already in the unit: Conflict (409). Over the plan's storage:
     LimitReached (409), nothing stored. An empty, oversized or unsupported file
     becomes a document in `error` that says why, and nothing is stored."""
-    require_role(actor, Role.MEMBER, "Viewers cannot upload documents.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot upload documents."))
     name = PurePath(upload.name or "document").name[:255] or "document"
     sha256 = _sha256(upload)
     kind = kind_of(name)
@@ -140,7 +140,7 @@ def _stop(document: Document, status: str) -> Document:
 @transaction.atomic
 def document_pause(*, document: Document, actor: Actor) -> Document:
     """Stop after the current batch; what is embedded so far is kept for resuming."""
-    require_role(actor, Role.MEMBER, "Viewers cannot pause documents.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot pause documents."))
     document = _locked(document)
     if document.status not in Document.IN_PROGRESS:
         raise Conflict(
@@ -152,7 +152,7 @@ def document_pause(*, document: Document, actor: Actor) -> Document:
 
 @transaction.atomic
 def document_resume(*, document: Document, actor: Actor) -> Document:
-    require_role(actor, Role.MEMBER, "Viewers cannot resume documents.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot resume documents."))
     document = _locked(document)
     if document.status != Status.PAUSED:
         raise Conflict(
@@ -165,7 +165,7 @@ def document_resume(*, document: Document, actor: Actor) -> Document:
 @transaction.atomic
 def document_cancel(*, document: Document, actor: Actor) -> Document:
     """Stop and drop the unfinished run. Chunks indexed by an earlier run stay."""
-    require_role(actor, Role.MEMBER, "Viewers cannot cancel documents.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot cancel documents."))
     document = _locked(document)
     if document.status not in (*Document.IN_PROGRESS, Status.PAUSED):
         raise Conflict(
@@ -177,7 +177,7 @@ def document_cancel(*, document: Document, actor: Actor) -> Document:
 
 @transaction.atomic
 def document_retry(*, document: Document, actor: Actor) -> Document:
-    require_role(actor, Role.MEMBER, "Viewers cannot retry documents.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot retry documents."))
     document = _locked(document)
     if document.status not in (Status.ERROR, Status.CANCELLED):
         raise Conflict(
@@ -194,7 +194,7 @@ def document_retry(*, document: Document, actor: Actor) -> Document:
 def document_reingest(*, document: Document, actor: Actor) -> Document:
     """Ingest again from the start (operators' re-run, a new embedding model),
     whatever the state; a run in progress stops at its next batch."""
-    require_role(actor, Role.MEMBER, "Viewers cannot re-run ingestion.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot re-run ingestion."))
     document = _locked(document)
     if not document.file:
         raise Conflict(gettext("This upload was not stored, so there is nothing to ingest. Upload a corrected file."))
@@ -204,7 +204,7 @@ def document_reingest(*, document: Document, actor: Actor) -> Document:
 
 def document_delete(*, document: Document, actor: Actor) -> None:
     """Delete the document, its chunks and its stored file (after commit)."""
-    require_role(actor, Role.MEMBER, "Viewers cannot delete documents.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot delete documents."))
     storage, name = document.file.storage, document.file.name
     with transaction.atomic():
         unit_id = document.unit_id

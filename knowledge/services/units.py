@@ -60,7 +60,7 @@ def _clean(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 
 def unit_create(*, account: Account, actor: Actor, **fields: Any) -> DecisionUnit:
-    require_role(actor, Role.MEMBER, "Viewers cannot create decision units.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot create decision units."))
     fields.setdefault("embedding_model", settings.AI_DEFAULT_EMBEDDING_MODEL)
     fields = _clean(fields, partial=False)
     return DecisionUnit.objects.create(
@@ -71,7 +71,7 @@ def unit_create(*, account: Account, actor: Actor, **fields: Any) -> DecisionUni
 def unit_update(*, unit: DecisionUnit, actor: Actor, **changes: Any) -> DecisionUnit:
     """Change a unit. A new embedding model re-embeds every document (the old
     chunks stay searchable by text until each document is re-indexed)."""
-    require_role(actor, Role.MEMBER, "Viewers cannot change decision units.")
+    require_role(actor, Role.MEMBER, gettext("Viewers cannot change decision units."))
     changes = _clean(changes, partial=True)
     from .documents import document_reingest
 
@@ -89,7 +89,7 @@ def unit_update(*, unit: DecisionUnit, actor: Actor, **changes: Any) -> Decision
 
 def unit_delete(*, unit: DecisionUnit, actor: Actor) -> None:
     """Delete a unit, its documents, chunks and stored files."""
-    require_role(actor, Role.ADMIN, "Only owners and admins can delete a decision unit.")
+    require_role(actor, Role.ADMIN, gettext("Only owners and admins can delete a decision unit."))
     stored = list(Document.objects.filter(unit=unit).exclude(file=""))
     files = [(d.file.storage, d.file.name) for d in stored]
     with transaction.atomic():

@@ -6,7 +6,8 @@ reaches the Korean catalogue and the Korean user reads English. This test reads 
 source of every app and fails on such a message:
 
 - the first argument (or `message=`) of a platform error (`aiplatform.errors.ServiceError`
-  and every subclass the apps define) or of Django's `ValidationError`;
+  and every subclass the apps define), of Django's `ValidationError` and `PermissionDenied`,
+  and the message of `require_role(actor, role, message)` and `form.add_error(field, message)`;
 - the text of `messages.success/info/warning/error(request, text)`;
 - the success text of `run_and_report(request, call, text)`;
 - `label=`, `help_text=`, `verbose_name=` and `empty_label=` of forms, models and admin
@@ -52,7 +53,7 @@ def _error_names() -> set[str]:
         cls = todo.pop()
         names.add(cls.__name__)
         todo.extend(cls.__subclasses__())
-    return names | {"ValidationError"}
+    return names | {"ValidationError", "PermissionDenied"}
 
 
 def _is_text(node: ast.AST | None) -> bool:
@@ -83,6 +84,10 @@ def _shown_texts(node: ast.Call, errors: set[str], labels: bool) -> list[ast.AST
         shown += node.args[1:2]
     if name == "run_and_report":
         shown += node.args[2:3] + [keywords.get("success")]
+    if name == "require_role":
+        shown += node.args[2:3] + [keywords.get("message")]
+    if name == "add_error":
+        shown += node.args[1:2] + [keywords.get("error")]
     if labels:
         shown += [value for key, value in keywords.items() if key in LABEL_KEYWORDS]
     return [arg for arg in shown if arg is not None]
@@ -95,7 +100,8 @@ def untranslated(source: str, errors: set[str], labels: bool = True) -> list[tup
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call):
-            found += [(arg.lineno, ast.unparse(arg)[:100]) for arg in _shown_texts(node, errors, labels) if _is_text(arg)]
+            shown = _shown_texts(node, errors, labels)
+            found += [(arg.lineno, ast.unparse(arg)[:100]) for arg in shown if _is_text(arg)]
     return found
 
 

@@ -60,7 +60,8 @@ def test_the_list_shows_the_accounts_builder_jobs_and_the_detail_its_position(ap
                                                                                                 False)  # fmt: skip
     assert detail["payload"] == {"n": 2} and detail["estimated_credits"] == "3.0000"
     assert api_client.get(f"/api/v1/builder-jobs/{other.pk}/").status_code == 404
-    assert api_client.get("/api/v1/builder-jobs/?status=queued").status_code == 400  # a canvas status, not a builder one
+    # "queued" is a canvas studio status, not a builder one
+    assert api_client.get("/api/v1/builder-jobs/?status=queued").status_code == 400
     assert api_client.get("/api/v1/builder-jobs/?job_type=publishing").json()["results"] == []
 
 

@@ -6,8 +6,8 @@ an archived campaign and a foreign id change nothing."""
 from __future__ import annotations
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tenancy.context import account_context
 from canvas.models import CampaignComponent, CampaignStatus
@@ -63,8 +63,8 @@ def test_reorder_moves_every_version_with_its_current_one(api_client, tenants, c
     api_client.patch(f"{URL}{hero['id']}/", {"name": "Hero v2"}, format="json")
     with account_context(tenants.a.id):
         hero_v2 = CampaignComponent.objects.get(campaign=campaign, is_current=True, name="Hero v2")
-    response = api_client.post(f"{URL}reorder/", {"campaign": str(campaign.pk),
-                                                   "order": [pricing["id"], str(hero_v2.pk)]}, format="json")  # fmt: skip
+    order = {"campaign": str(campaign.pk), "order": [pricing["id"], str(hero_v2.pk)]}
+    response = api_client.post(f"{URL}reorder/", order, format="json")
     assert response.status_code == 200
     assert [c["name"] for c in response.json()] == ["Pricing", "Hero v2"]
     with account_context(tenants.a.id):

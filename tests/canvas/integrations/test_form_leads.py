@@ -108,8 +108,8 @@ def test_the_lead_endpoint_takes_only_post(page):
 
 
 def test_a_form_posted_back_to_its_hosted_page_gets_the_page_again(page, tenants):
-    from canvas.models import CampaignPage
     from accounts.tenancy.context import account_context
+    from canvas.models import CampaignPage
 
     with account_context(tenants.a.id):
         CampaignPage.objects.create(account=tenants.a, campaign=page.campaign, version=1, is_published=True,

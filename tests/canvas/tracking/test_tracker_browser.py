@@ -1,7 +1,7 @@
 """tracker.js in Chromium: a page view with the page's components, a click on a
 marked button, a form submit that is a conversion (sent with keepalive as the page
-navigates away, and whose email field makes it a lead) and a conversion from the JS API, all as text/plain posts answered
-202 and written by the batch writer; a browser driven by automation is skipped
+navigates away, and whose email field makes it a lead) and a conversion from the JS
+API, all as text/plain posts answered 202 and written by the batch writer; a browser driven by automation is skipped
 unless the tag allows it. No ORM while the browser is open (see `chromium()`)."""
 
 from __future__ import annotations
