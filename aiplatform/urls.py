@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from canvas import urls_builder as builder_urls
+from workspace import views as workspace_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -19,6 +20,8 @@ urlpatterns = [
     path("inbox/", include("channels_bot.urls")),
     path("canvas/", include("canvas.urls")),
     path("search/", include("workspace.urls")),
+    path("library/from-component/<uuid:pk>/", workspace_views.ComponentToLibraryView.as_view(),
+         name="component_to_library"),  # fmt: skip
     path("channels/connect/", include("channels_bot.connect.urls")),
     path("webhooks/", include("channels_bot.webhooks.urls")),
     path("t/", include("canvas.tracking.urls")),  # campaign tracker: collector, email pixel/redirect

@@ -1,15 +1,21 @@
-"""The global search: a results page and a small JSON endpoint for the top bar's type-ahead."""
+"""The global search (a results page and a small JSON endpoint for the top bar's
+type-ahead), and the shell's one cross-product action: saving a campaign component to
+the component library."""
 
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
+from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
+from aiplatform.flash import run_and_report
 
+from .library_bridge import component_to_library
 from .search import KINDS, MAX_QUERY_CHARS, workspace_search
 
 PAGE_LIMIT = 20  # per kind on the page
@@ -55,3 +61,18 @@ class SearchSuggestView(TenantViewMixin, View):
             "all_text": _("All results for “%(query)s”") % {"query": query},
             "empty_text": _("Nothing in this account matches."),
         })  # fmt: skip
+
+
+class ComponentToLibraryView(TenantViewMixin, View):
+    """The campaign page's "Save to library": a copy in the account's component
+    library, then its library page (back to the campaign when it failed)."""
+
+    required_role = Role.MEMBER
+
+    def post(self, request, pk):
+        saved = []
+        action = lambda: saved.append(component_to_library(account=self.account, actor=self.membership,  # noqa: E731
+                                                           component_id=pk))  # fmt: skip
+        if run_and_report(request, action, _("Saved to your component library (private until you share it).")):
+            return redirect("templates:library_component", pk=saved[0].pk)
+        return redirect(request.POST.get("back") or "templates:library")

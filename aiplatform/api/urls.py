@@ -10,8 +10,10 @@ from chats import api_urls as chats_api
 from knowledge import api_urls as knowledge_api
 from personas import api_urls as personas_api
 from templates import api_urls as templates_api
+from workspace import api as workspace_api
 
-APPS = [accounts_api, billing_api, personas_api, templates_api, knowledge_api, chats_api, channels_bot_api, canvas_api]
+APPS = [accounts_api, billing_api, personas_api, templates_api, knowledge_api, chats_api, channels_bot_api, canvas_api,
+        workspace_api]  # fmt: skip
 
 router = DefaultRouter()
 for app in APPS:

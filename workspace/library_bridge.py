@@ -1,0 +1,56 @@
+"""Saving a campaign component to the component library.
+
+The web builder (canvas) and the component library (templates) are sibling apps
+that never import each other (the layer contract); the app shell sits above both,
+so the one step that needs both lives here: read the account's component through
+canvas, save a copy through the library's service (which sanitises the code
+again and keeps `source_component_id`, so a shared item can name where it came from).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext
+
+from accounts.models import Account, Membership
+from accounts.tenancy.context import account_context
+from aiplatform.errors import NotFound
+from canvas.models import CampaignComponent
+from templates.models import LibraryComponent
+from templates.services.library import library_component_save
+
+PROPS_SCHEMA_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def _props_schema(props: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema that describes the component's props (so a buyer sees what to fill in)."""
+    properties = {
+        key: {"type": PROPS_SCHEMA_TYPES.get(type(value), "string"), "default": value}
+        for key, value in props.items()
+        if isinstance(value, str | bool | int | float)
+    }
+    return {"type": "object", "properties": properties} if properties else {}
+
+
+def component_to_library(
+    *, account: Account, actor: Membership, component_id: Any, description: str = "", tags: Any = None
+) -> LibraryComponent:
+    """A private library item made from the account's campaign component `component_id`
+    (404 for another account's); members and above (the library's rule)."""
+    with account_context(account.id):
+        component = (
+            CampaignComponent.objects.filter(account=account, pk=component_id).select_related("campaign").first()
+        )
+    if component is None:
+        raise NotFound(gettext("No such component in this account."))
+    origin = gettext("From the campaign “%(campaign)s”.") % {"campaign": component.campaign.name}
+    data = {
+        "name": component.name, "component_type": component.component_type, "code": component.code,
+        "css_styles": component.css_styles, "props_schema": _props_schema(component.props or {}),
+        "description": description or origin,
+        "category": component.component_type.replace("_", " "), "preview_image_url": component.preview_url,
+    }  # fmt: skip
+    if tags is not None:
+        data["tags"] = tags
+    return library_component_save(account=account, actor=actor, data=data, source_component_id=component.pk)
