@@ -22,6 +22,8 @@ urlpatterns = [
     path("search/", include("workspace.urls")),
     path("library/from-component/<uuid:pk>/", workspace_views.ComponentToLibraryView.as_view(),
          name="component_to_library"),  # fmt: skip
+    path("library/<uuid:pk>/to-campaign/", workspace_views.LibraryToCampaignView.as_view(),
+         name="library_to_campaign"),  # fmt: skip
     path("channels/connect/", include("channels_bot.connect.urls")),
     path("webhooks/", include("channels_bot.webhooks.urls")),
     path("t/", include("canvas.tracking.urls")),  # campaign tracker: collector, email pixel/redirect

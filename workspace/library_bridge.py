@@ -1,4 +1,5 @@
-"""Saving a campaign component to the component library.
+"""Saving a campaign component to the component library, and adding a library
+component to a campaign.
 
 The web builder (canvas) and the component library (templates) are sibling apps
 that never import each other (the layer contract); the app shell sits above both,
@@ -16,7 +17,9 @@ from django.utils.translation import gettext
 from accounts.models import Account, Membership
 from accounts.tenancy.context import account_context
 from aiplatform.errors import NotFound
-from canvas.models import CampaignComponent
+from canvas.models import Campaign, CampaignComponent, CampaignStatus
+from canvas.services.builder.campaigns import campaign_for_account
+from canvas.services.builder.components import component_create
 from templates.models import LibraryComponent
 from templates.services.library import library_component_save
 
@@ -54,3 +57,31 @@ def component_to_library(
     if tags is not None:
         data["tags"] = tags
     return library_component_save(account=account, actor=actor, data=data, source_component_id=component.pk)
+
+
+def _props_from_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: spec["default"] for key, spec in (schema.get("properties") or {}).items()
+            if isinstance(spec, dict) and "default" in spec}  # fmt: skip
+
+
+def campaigns_to_add_to(account: Account):
+    """The account's campaigns a component can be added to (not archived), newest first."""
+    with account_context(account.id):
+        return list(Campaign.objects.filter(account=account).exclude(status=CampaignStatus.ARCHIVED)
+                    .order_by("-created_at")[:200])  # fmt: skip
+
+
+def library_to_campaign(*, account: Account, actor: Membership, library_id: Any, campaign_id: Any) -> CampaignComponent:
+    """One of the account's library items (its own, or a copy it used or bought) added
+    at the end of one of its campaigns, as a new component (the builder's rules:
+    members and above, not an archived campaign, code sanitised)."""
+    with account_context(account.id):
+        item = LibraryComponent.objects.filter(account=account, pk=library_id).first()
+        if item is None:
+            raise NotFound(gettext("No such component in your library."))
+        campaign = campaign_for_account(account, campaign_id)
+    data = {
+        "name": item.name, "component_type": item.component_type, "code": item.code,
+        "css_styles": item.css_styles, "props": _props_from_schema(item.props_schema or {}),
+    }  # fmt: skip
+    return component_create(campaign=campaign, actor=actor, data=data)

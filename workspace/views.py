@@ -5,7 +5,7 @@ the component library."""
 from __future__ import annotations
 
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
 from aiplatform.flash import run_and_report
 
-from .library_bridge import component_to_library
+from .library_bridge import campaigns_to_add_to, component_to_library, library_to_campaign
 from .search import KINDS, MAX_QUERY_CHARS, workspace_search
 
 PAGE_LIMIT = 20  # per kind on the page
@@ -76,3 +76,21 @@ class ComponentToLibraryView(TenantViewMixin, View):
         if run_and_report(request, action, _("Saved to your component library (private until you share it).")):
             return redirect("templates:library_component", pk=saved[0].pk)
         return redirect(request.POST.get("back") or "templates:library")
+
+
+class LibraryToCampaignView(TenantViewMixin, View):
+    """A library component's "Add to a campaign": choose the campaign, then its page."""
+
+    required_role = Role.MEMBER
+
+    def get(self, request, pk):
+        return render(request, "workspace/library_to_campaign.html",
+                      {"library_id": pk, "campaigns": campaigns_to_add_to(self.account)})  # fmt: skip
+
+    def post(self, request, pk):
+        added = []
+        action = lambda: added.append(library_to_campaign(  # noqa: E731
+            account=self.account, actor=self.membership, library_id=pk, campaign_id=request.POST.get("campaign")))
+        if run_and_report(request, action, _("Added at the end of the campaign's page.")):
+            return redirect("canvas:builder_campaign", pk=added[0].campaign_id)
+        return redirect("library_to_campaign", pk=pk)

@@ -69,3 +69,36 @@ def test_another_accounts_component_is_a_404_and_a_viewer_cannot(api_client, cli
     api_client.force_login(vera)
     assert api_client.post(API, {"component": str(component.pk)}, format="json").status_code == 403
     assert _library(tenants.a) == [] and _library(tenants.b) == []
+
+
+def test_a_library_component_is_added_at_the_end_of_a_campaign(client, tenants, component):
+    from canvas.models import CampaignComponent
+
+    client.force_login(tenants.alice)
+    client.post(f"/library/from-component/{component.pk}/")
+    (item,) = _library(tenants.a)
+    target = CampaignFactory(account=tenants.a, created_by=tenants.alice, name="Summer sale")
+    detail = client.get(f"/services/library/{item.pk}/").content.decode()
+    assert f'href="/library/{item.pk}/to-campaign/"' in detail
+    assert "Summer sale" in client.get(f"/library/{item.pk}/to-campaign/").content.decode()
+    response = client.post(f"/library/{item.pk}/to-campaign/", {"campaign": str(target.pk)})
+    assert response.status_code == 302 and response["Location"] == f"/canvas/builder/campaigns/{target.pk}/"
+    with account_context(tenants.a.id):
+        (added,) = CampaignComponent.objects.filter(campaign=target)
+    assert (added.name, added.component_type, added.props) == ("Pricing table", "pricing", {"plan": "Pro", "price": 19})
+    assert "<table>" in added.code and added.is_current
+
+
+def test_another_accounts_campaign_or_library_item_adds_nothing(client, tenants, component):
+    from canvas.models import CampaignComponent
+
+    client.force_login(tenants.alice)
+    client.post(f"/library/from-component/{component.pk}/")
+    (item,) = _library(tenants.a)
+    theirs = CampaignFactory(account=tenants.b, created_by=tenants.carol)
+    response = client.post(f"/library/{item.pk}/to-campaign/", {"campaign": str(theirs.pk)}, follow=True)
+    assert [m.level_tag for m in response.context["messages"]][-1] == "error"
+    client.force_login(tenants.carol)
+    client.post(f"/library/{item.pk}/to-campaign/", {"campaign": str(theirs.pk)})
+    with account_context(tenants.b.id):
+        assert not CampaignComponent.objects.filter(campaign=theirs).exists()
