@@ -12,6 +12,8 @@ foreign or invisible id answers 404.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -25,6 +27,7 @@ from . import selectors as sel
 from . import serializers as s
 from .access import project_permission
 from .models import AccountFollowedCreator, Creator, CreatorCategory, Project, ProjectCollaborator
+from .services.board import board_apply, board_snapshot
 from .services.creators import creator_follow, creator_unfollow
 from .services.projects import (
     collaborator_add,
@@ -134,11 +137,16 @@ class ProjectViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     """Your projects, most recently opened first (`archived=true` for the archived
     ones, `search` in title and description). Members create projects and own
     them; editors PATCH; owners archive, restore, delete and manage collaborators.
-    POST `open/` records that you opened the project (viewers too)."""
+    POST `open/` records that you opened the project (viewers too).
+    GET `board/` is the board as a reload sees it (every live node and connection
+    with its version); POST `board/` applies one operation, the same object the
+    board socket takes (`{"op": "create"|"move"|"resize"|"update"|"delete"|
+    "restore"|"connect", ...}`; editors and owners), and every open board sees it.
+    A stale version is a 409 `stale_version` with the current row in `current`."""
 
     queryset = Project.objects.all()
     serializer_class = s.ProjectSerializer
-    action_roles = {"open": Role.VIEWER}
+    action_roles = {"open": Role.VIEWER, "board": Role.VIEWER}  # board writes: project editors (the service)
 
     def scope_queryset(self, queryset):
         if self.action == "list":
@@ -197,6 +205,16 @@ class ProjectViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
         return self._fresh(project_open(project=self.get_object(), actor=self.membership))
+
+    @extend_schema(methods=["GET"], parameters=[_ID], request=None, responses=s.BoardSnapshotSerializer)
+    @extend_schema(methods=["POST"], parameters=[_ID], request=OpenApiTypes.OBJECT, responses=s.BoardAppliedSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def board(self, request, pk=None):
+        project = self.get_object()
+        if request.method == "GET":
+            return Response(asdict(board_snapshot(project=project, actor=self.membership)))
+        result = board_apply(project=project, actor=self.membership, op=request.data)
+        return Response(result.frame(self.membership))
 
 
 @extend_schema_view(retrieve=extend_schema(parameters=[_ID]), destroy=extend_schema(parameters=[_ID]))

@@ -140,3 +140,26 @@ class CollaboratorChangeSerializer(serializers.Serializer):
 
 class CollaboratorQuerySerializer(serializers.Serializer):
     project = serializers.UUIDField(required=False)
+
+
+class BoardSnapshotSerializer(serializers.Serializer):
+    """The board as a reload sees it (GET projects/{id}/board/)."""
+
+    project_id = serializers.UUIDField()
+    permission = serializers.CharField()
+    canvas_data = serializers.DictField()
+    nodes = serializers.ListField(child=serializers.DictField())
+    connections = serializers.ListField(child=serializers.DictField())
+    folder_items = serializers.DictField(child=serializers.IntegerField())
+    jobs = serializers.ListField(child=serializers.DictField())
+
+
+class BoardAppliedSerializer(serializers.Serializer):
+    """An accepted board operation, as the board socket broadcasts it."""
+
+    type = serializers.CharField()
+    op = serializers.CharField()
+    op_id = serializers.CharField(allow_null=True)
+    by = serializers.DictField()
+    node = serializers.DictField()
+    related = serializers.ListField(child=serializers.DictField())
