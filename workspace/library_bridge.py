@@ -36,17 +36,32 @@ def _props_schema(props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": properties} if properties else {}
 
 
-def component_to_library(
-    *, account: Account, actor: Membership, component_id: Any, description: str = "", tags: Any = None
-) -> LibraryComponent:
-    """A private library item made from the account's campaign component `component_id`
-    (404 for another account's); members and above (the library's rule)."""
+def campaign_component(account: Account, component_id: Any) -> CampaignComponent:
+    """The account's campaign component `component_id` (NotFound otherwise)."""
     with account_context(account.id):
         component = (
             CampaignComponent.objects.filter(account=account, pk=component_id).select_related("campaign").first()
         )
     if component is None:
         raise NotFound(gettext("No such component in this account."))
+    return component
+
+
+def library_item(account: Account, library_id: Any) -> LibraryComponent:
+    """One of the account's own library items (NotFound otherwise)."""
+    with account_context(account.id):
+        item = LibraryComponent.objects.filter(account=account, pk=library_id).first()
+    if item is None:
+        raise NotFound(gettext("No such component in your library."))
+    return item
+
+
+def component_to_library(
+    *, account: Account, actor: Membership, component_id: Any, description: str = "", tags: Any = None
+) -> LibraryComponent:
+    """A private library item made from the account's campaign component `component_id`
+    (404 for another account's); members and above (the library's rule)."""
+    component = campaign_component(account, component_id)
     origin = gettext("From the campaign “%(campaign)s”.") % {"campaign": component.campaign.name}
     data = {
         "name": component.name, "component_type": component.component_type, "code": component.code,
@@ -75,10 +90,8 @@ def library_to_campaign(*, account: Account, actor: Membership, library_id: Any,
     """One of the account's library items (its own, or a copy it used or bought) added
     at the end of one of its campaigns, as a new component (the builder's rules:
     members and above, not an archived campaign, code sanitised)."""
+    item = library_item(account, library_id)
     with account_context(account.id):
-        item = LibraryComponent.objects.filter(account=account, pk=library_id).first()
-        if item is None:
-            raise NotFound(gettext("No such component in your library."))
         campaign = campaign_for_account(account, campaign_id)
     data = {
         "name": item.name, "component_type": item.component_type, "code": item.code,

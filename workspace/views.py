@@ -15,7 +15,13 @@ from accounts.models import Role
 from accounts.tenancy.views import TenantViewMixin
 from aiplatform.flash import run_and_report
 
-from .library_bridge import campaigns_to_add_to, component_to_library, library_to_campaign
+from .library_bridge import (
+    campaign_component,
+    campaigns_to_add_to,
+    component_to_library,
+    library_item,
+    library_to_campaign,
+)
 from .search import KINDS, MAX_QUERY_CHARS, workspace_search
 
 PAGE_LIMIT = 20  # per kind on the page
@@ -70,6 +76,7 @@ class ComponentToLibraryView(TenantViewMixin, View):
     required_role = Role.MEMBER
 
     def post(self, request, pk):
+        campaign_component(self.account, pk)  # another account's id: the 404 page (TenantViewMixin)
         saved = []
         action = lambda: saved.append(component_to_library(account=self.account, actor=self.membership,  # noqa: E731
                                                            component_id=pk))  # fmt: skip
@@ -84,10 +91,12 @@ class LibraryToCampaignView(TenantViewMixin, View):
     required_role = Role.MEMBER
 
     def get(self, request, pk):
+        library_item(self.account, pk)  # another account's id: the 404 page
         return render(request, "workspace/library_to_campaign.html",
                       {"library_id": pk, "campaigns": campaigns_to_add_to(self.account)})  # fmt: skip
 
     def post(self, request, pk):
+        library_item(self.account, pk)
         added = []
         action = lambda: added.append(library_to_campaign(  # noqa: E731
             account=self.account, actor=self.membership, library_id=pk, campaign_id=request.POST.get("campaign")))
