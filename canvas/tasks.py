@@ -3,6 +3,7 @@
 - job_run: runs one processing-queue job (any store, any registered type); the
   row is the source of truth, the task only carries it (canvas/services/queue.py)
 - jobs_sweep: beat; repairs jobs whose worker died and sends due jobs again
+- piece_describe: a post added by URL described by its platform's oEmbed
 
 Not tenant_tasks: a job's handler waits on providers and must not hold a
 transaction open; the queue sets the account's context for each short step.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-__all__ = ["job_run", "jobs_sweep", "content_expire", "creators_scrape_due", "creator_scrape"]
+__all__ = ["job_run", "jobs_sweep", "content_expire", "creators_scrape_due", "creator_scrape", "piece_describe"]
 
 
 @shared_task(queue="default", bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -63,3 +64,11 @@ def generated_media_expire() -> int:
     from canvas.services.media import generated_media_expire as expire
 
     return expire()
+
+
+@shared_task(queue="default", acks_late=True)
+def piece_describe(*, account_id: str, piece_id: str, membership_id: str | None = None) -> str:
+    """A post added by URL gets its title, author and thumbnail from oEmbed."""
+    from .services.content import piece_describe as describe
+
+    return describe(account_id=account_id, piece_id=piece_id, membership_id=membership_id)

@@ -73,6 +73,11 @@ CANVAS_SCRAPE_BATCH = _env.int("CANVAS_SCRAPE_BATCH", default=200)
 CANVAS_SCRAPE_MAX_ITEMS = _env.int("CANVAS_SCRAPE_MAX_ITEMS", default=20)
 CANVAS_SCRAPE_TIMEOUT = _env.float("CANVAS_SCRAPE_TIMEOUT", default=15.0)
 CANVAS_YOUTUBE_FEED_URL = _env("CANVAS_YOUTUBE_FEED_URL", default="https://www.youtube.com/feeds/videos.xml")
+# oEmbed endpoints per platform: a post added by URL gets its title, author and thumbnail
+# from them (Instagram's needs an app token and LinkedIn has none: those keep what the user typed).
+CANVAS_OEMBED_YOUTUBE_URL = _env("CANVAS_OEMBED_YOUTUBE_URL", default="https://www.youtube.com/oembed")
+CANVAS_OEMBED_TIKTOK_URL = _env("CANVAS_OEMBED_TIKTOK_URL", default="https://www.tiktok.com/oembed")
+CANVAS_OEMBED_X_URL = _env("CANVAS_OEMBED_X_URL", default="https://publish.twitter.com/oembed")
 CANVAS_JOBS_BEAT["canvas-creators-scrape"] = {
     "task": "canvas.tasks.creators_scrape_due", "schedule": float(CANVAS_SCRAPE_SWEEP_SECONDS),
 }  # fmt: skip

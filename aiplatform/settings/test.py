@@ -64,3 +64,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 # The API-wide request budget is its own test's subject (tests/platform/test_api_limits.py
 # sets it); route sweeps such as the cross-tenant test would otherwise meet 429s.
 API_REQUESTS_PER_MINUTE = 0
+
+# No oEmbed lookups of posts added by URL (the network is not the tests'): the tests of
+# that feature point these at a loopback fake (tests/canvas/test_oembed.py).
+CANVAS_OEMBED_YOUTUBE_URL = CANVAS_OEMBED_TIKTOK_URL = CANVAS_OEMBED_X_URL = ""

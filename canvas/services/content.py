@@ -234,9 +234,12 @@ def piece_add_url(
     content_type: Any = None, description: Any = "",
 ) -> ContentPiece:  # fmt: skip
     """A post of a supported platform on the project's board."""
+    from canvas.sources.oembed import oembed_endpoint
+
     _editable(project, actor)
     source_url, platform = platform_for_url(url)
     kind = _content_type(content_type) or type_for_url(source_url, platform)
+    described = bool(oembed_endpoint(platform))
     values = {
         "title": _text(title, "title", TITLE_MAX), "description": _text(description, "description", TEXT_MAX),
         "position_x": _coordinate(x, "x"), "position_y": _coordinate(y, "y"),
@@ -244,12 +247,61 @@ def piece_add_url(
     with account_context(project.account_id):
         piece = ContentPiece.objects.create(
             account_id=project.account_id, project=project, uploaded_by=actor.user, source_url=source_url,
-            platform=platform, content_type=kind, processing_status=WorkStatus.COMPLETED,
+            platform=platform, content_type=kind,
+            processing_status=WorkStatus.PENDING if described else WorkStatus.COMPLETED,
             metadata={"added_by": "url", "host": urlsplit(source_url).hostname}, **values,
         )  # fmt: skip
         _count_added(project.account_id)
         _announce(project, actor, piece)
+    if described:
+        from canvas.tasks import piece_describe
+
+        args = {"account_id": str(project.account_id), "piece_id": str(piece.pk), "membership_id": str(actor.pk)}
+        # robust: a broker outage leaves the piece pending with what the user typed, never fails the add
+        transaction.on_commit(lambda: piece_describe.delay(**args), robust=True)
     return piece
+
+
+def piece_describe(*, account_id: Any, piece_id: Any, membership_id: Any = None) -> str:
+    """Fill a URL piece's title (when the user gave none), thumbnail and author from
+    its platform's oEmbed endpoint; the piece is ready either way (a failure is kept
+    in `metadata["oembed_error"]` and shown on its page). Returns the outcome."""
+    from canvas.sources.base import SourceError
+    from canvas.sources.oembed import oembed_endpoint, oembed_fetch
+
+    with account_context(account_id):
+        piece = ContentPiece.objects.filter(account_id=account_id, pk=piece_id).select_related("project").first()
+        if piece is None or piece.processing_status != WorkStatus.PENDING:
+            return "gone"
+        endpoint = oembed_endpoint(piece.platform)
+    found: dict[str, Any] = {}
+    error = ""
+    if endpoint:
+        try:
+            found = oembed_fetch(endpoint, piece.source_url)
+        except SourceError as exc:
+            error = exc.message
+    with account_context(account_id), transaction.atomic():
+        piece = ContentPiece.objects.select_for_update().filter(account_id=account_id, pk=piece_id).first()
+        if piece is None:
+            return "gone"
+        metadata = dict(piece.metadata or {})
+        if found:
+            metadata["oembed"] = found
+            metadata.pop("oembed_error", None)
+            if not piece.title and found.get("title"):
+                piece.title = str(found["title"])[:TITLE_MAX]
+            if not piece.thumbnail_url and found.get("thumbnail_url"):
+                piece.thumbnail_url = str(found["thumbnail_url"])
+        if error:
+            metadata["oembed_error"] = error
+        piece.metadata = metadata
+        piece.processing_status = WorkStatus.COMPLETED
+        piece.version = (piece.version or 1) + 1  # a board holding the old row sees it changed
+        piece.save(update_fields=["title", "thumbnail_url", "metadata", "processing_status", "version", "updated_at"])
+        actor = Membership.objects.filter(account_id=account_id, pk=membership_id).first() if membership_id else None
+        _announce(piece.project, actor, piece, op="update")
+    return "failed" if error else "described"
 
 
 def _count_added(account_id, user=None, size: int = 0) -> None:
