@@ -11,6 +11,19 @@ from aiplatform import ratelimit
 from aiplatform.labels import translate_labels
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the application writes and operators only look at (ledgers, audit, events)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from aiplatform.admin import ReadOnlyAdmin
 from aiplatform.errors import ServiceError
 
 from .models import (
@@ -36,17 +37,6 @@ from .models import (
 )
 from .services.ledger import wallet_adjust, wallet_refund
 from .services.subscriptions import subscription_comp
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AdjustForm(forms.Form):

@@ -71,6 +71,17 @@ def tenants(db):
 
 
 @pytest.fixture
+def vera(tenants):
+    """A viewer of account A (besides alice, its owner, and bob, a member)."""
+    from accounts.models import Role
+    from tests.accounts.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(email="vera@example.com")
+    MembershipFactory(account=tenants.a, user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

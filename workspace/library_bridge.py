@@ -17,11 +17,11 @@ from django.utils.translation import gettext
 from accounts.models import Account, Membership
 from accounts.tenancy.context import account_context
 from aiplatform.errors import NotFound
-from canvas.models import Campaign, CampaignComponent, CampaignStatus
-from canvas.services.builder.campaigns import campaign_for_account
+from canvas.models import CampaignComponent, CampaignStatus
+from canvas.services.builder.campaigns import campaign_for_account, campaigns_search
 from canvas.services.builder.components import component_create
 from templates.models import LibraryComponent
-from templates.services.library import library_component_save
+from templates.services.library import library_component_own, library_component_save
 
 PROPS_SCHEMA_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
 
@@ -50,10 +50,7 @@ def campaign_component(account: Account, component_id: Any) -> CampaignComponent
 def library_item(account: Account, library_id: Any) -> LibraryComponent:
     """One of the account's own library items (NotFound otherwise)."""
     with account_context(account.id):
-        item = LibraryComponent.objects.filter(account=account, pk=library_id).first()
-    if item is None:
-        raise NotFound(gettext("No such component in your library."))
-    return item
+        return library_component_own(account, library_id)
 
 
 def component_to_library(
@@ -82,8 +79,7 @@ def _props_from_schema(schema: dict[str, Any]) -> dict[str, Any]:
 def campaigns_to_add_to(account: Account):
     """The account's campaigns a component can be added to (not archived), newest first."""
     with account_context(account.id):
-        return list(Campaign.objects.filter(account=account).exclude(status=CampaignStatus.ARCHIVED)
-                    .order_by("-created_at")[:200])  # fmt: skip
+        return list(campaigns_search(account).exclude(status=CampaignStatus.ARCHIVED).order_by("-created_at")[:200])
 
 
 def library_to_campaign(*, account: Account, actor: Membership, library_id: Any, campaign_id: Any) -> CampaignComponent:

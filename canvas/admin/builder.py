@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Sum
 
+from aiplatform.admin import ReadOnlyAdmin
 from aiplatform.errors import ServiceError
 from canvas.models import (
     AIGeneration,
@@ -125,22 +126,16 @@ class BuilderJobAdmin(JobAdmin):
     readonly_fields = [f.name for f in BuilderJob._meta.fields]
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Rows the tracker's writer owns: operators look, never change. The tables
-    grow by the million, so the list does not count them all."""
+class _TrackerRows(ReadOnlyAdmin):
+    """Rows the tracker's writer owns. The tables grow by the million, so the list
+    does not count them all."""
 
     show_full_result_count = False
     list_select_related = ["account", "campaign"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CampaignEvent)
-class CampaignEventAdmin(_ReadOnly):
+class CampaignEventAdmin(_TrackerRows):
     list_display = ["created_at", "event_type", "campaign", "account", "component", "utm_source", "country"]
     list_filter = ["event_type"]
     search_fields = ["=campaign__id", "=session_id"]
@@ -148,7 +143,7 @@ class CampaignEventAdmin(_ReadOnly):
 
 
 @admin.register(Conversion)
-class ConversionAdmin(_ReadOnly):
+class ConversionAdmin(_TrackerRows):
     list_display = ["created_at", "conversion_type", "value", "currency", "campaign", "account", "source", "medium"]
     list_filter = ["conversion_type", "currency"]
     search_fields = ["=campaign__id", "campaign__name"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from aiplatform.admin import ReadOnlyAdmin
 from canvas.models import CampaignPublication, PlatformAnalysis, PlatformIntegration
 
 
@@ -49,7 +50,7 @@ class PlatformAnalysisAdmin(admin.ModelAdmin):
 
 
 @admin.register(CampaignPublication)
-class CampaignPublicationAdmin(admin.ModelAdmin):
+class CampaignPublicationAdmin(ReadOnlyAdmin):
     """Where each campaign went and how it went (re-publishing is the user's,
     from the campaign page, so it runs with their integration and credits)."""
 
@@ -57,7 +58,3 @@ class CampaignPublicationAdmin(admin.ModelAdmin):
     list_filter = ["status", "target", "integration__platform_type"]
     search_fields = ["campaign__name", "external_id", "account__name"]
     list_select_related = ["campaign", "integration", "account"]
-    readonly_fields = [f.name for f in CampaignPublication._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

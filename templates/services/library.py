@@ -186,7 +186,8 @@ def _clean(data: dict, *, partial: bool) -> dict:
     return out
 
 
-def _own(account: Account, component_id) -> LibraryComponent:
+def library_component_own(account: Account, component_id) -> LibraryComponent:
+    """One of the account's own library items (NotFound otherwise); call it in the account's context."""
     row = LibraryComponent.objects.filter(account=account, pk=component_id).first()
     if row is None:
         raise NotFound(gettext("No such component in your library."))
@@ -209,7 +210,7 @@ def library_component_update(*, account: Account, actor: Membership, component_i
     _require_member(actor)
     fields = _clean(data, partial=True)
     with account_context(account.id):
-        row = _own(account, component_id)
+        row = library_component_own(account, component_id)
         for key, value in fields.items():
             setattr(row, key, value)
         row.save()
@@ -220,7 +221,7 @@ def library_component_update(*, account: Account, actor: Membership, component_i
 def library_component_delete(*, account: Account, actor: Membership, component_id) -> None:
     _require_member(actor)
     with account_context(account.id):
-        row = _own(account, component_id)
+        row = library_component_own(account, component_id)
         if LibraryPurchase.objects.filter(component=row).exists():
             # Buyers keep their copies, but the sales ledger references this row.
             raise Conflict(
@@ -261,7 +262,7 @@ def library_component_share(
                 fields={"price": ["Too high."]},
             )
     with account_context(account.id):
-        row = _own(account, component_id)
+        row = library_component_own(account, component_id)
         row.is_public = visibility != "private"
         row.is_marketplace_item = visibility == "marketplace"
         row.price = amount

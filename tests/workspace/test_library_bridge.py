@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Role
 from accounts.tenancy.context import account_context
 from templates.models import LibraryComponent
-from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.canvas.builder.factories import CampaignFactory, ComponentFactory
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/library-components/from-campaign-component/"
-
-
-@pytest.fixture
-def vera(tenants):
-    user = UserFactory(email="vera@example.com")
-    MembershipFactory(account=tenants.a, user=user, role=Role.VIEWER)
-    return user
 
 
 @pytest.fixture

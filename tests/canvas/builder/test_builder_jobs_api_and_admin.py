@@ -13,11 +13,11 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tenancy.context import account_context
-from billing.models import Wallet
 from canvas.models import BuilderJob, BuilderJobStatus
 from canvas.services import queue as q
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import fund
+from tests.canvas.test_queue_api import _reserved
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -38,11 +38,6 @@ def waiting(tenants):
     yield first, second, other
     q._TYPES.clear()
     q._TYPES.update(saved)
-
-
-def _reserved(account) -> Decimal:
-    with account_context(account.id):
-        return Wallet.objects.get(account=account).reserved
 
 
 def _status(job) -> str:
